@@ -1,0 +1,44 @@
+# Makefile: builds, installs and regression-tests the lhv extension (PGXS).
+#
+#   make                 build lhv.so
+#   make install         install into the PostgreSQL that pg_config names
+#   make installcheck    pg_regress against a running server that preloads lhv
+#   make check           pg_regress on a throwaway instance (scripts/test.sh does it as the right user)
+#
+# The engine's unit tests build with CMake (CMakeLists.txt), not here.
+
+EXTENSION = lhv
+MODULE_big = lhv
+# The one source of the version number is lhv.control.
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))lhv.control)
+
+CORE_SRCS = $(wildcard src/core/*.cpp)
+PG_SRCS = $(wildcard src/pg/*.cpp)
+OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+HEADERS = $(wildcard src/core/*.h) $(wildcard src/pg/*.h)
+
+DATA = $(wildcard lhv--*.sql)
+REGRESS = $(patsubst sql/%.sql,%,$(wildcard sql/*.sql))
+REGRESS_OPTS = --load-extension=lhv
+
+PG_CONFIG ?= pg_config
+
+# C++ is compiled by PGXS's %.o: %.cpp rule with CXXFLAGS. No JIT bitcode:
+# clang would need our C++ flags and the planner gains nothing from it.
+override with_llvm = no
+PG_CXXFLAGS = -std=c++17 -fPIC -O2 -g -Wall -Wextra -Wshadow -Werror=return-type \
+	-DLHV_VERSION=\"$(EXTVERSION)\"
+SHLIB_LINK = -lstdc++ -lpthread
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PostgreSQL 15's headers use `register`, which C++17 rejects with a warning;
+# silence it for the glue only. The engine never sees a PostgreSQL header.
+CXXFLAGS += $(PG_CXXFLAGS)
+src/pg/%.o: CXXFLAGS += -Wno-register -Wno-missing-field-initializers
+$(OBJS): $(HEADERS)
+
+.PHONY: print-version
+print-version:
+	@echo $(EXTVERSION)

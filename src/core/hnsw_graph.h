@@ -1,0 +1,129 @@
+// hnsw_graph.h: an HNSW graph over chunked storage (the engine).
+//
+// The algorithm and the element layout are hnswlib's. What differs is where
+// the bytes live: every piece of state sits in blocks from a ChunkMemory,
+// addressed by handles and 32-bit ids, never by pointers, so one graph can be
+// shared by many processes, each with its own HnswGraph view of it.
+//
+// Level-0 record of element i (exactly hnswlib's, stride record_bytes()):
+//   u32 count|flags  (low 16 bits neighbour count, byte 2 bit 0 = deleted)
+//   maxM0 x u32      neighbour ids
+//   dim x f32        vector (unit length under Cosine)
+//   u64              label
+// Upper levels of an element: level x (u32 count, maxM x u32), in an arena.
+//
+// Concurrency: searches, inserts and mark_deleted may run at the same time
+// from any number of threads or processes, each through its own view.
+// repair() and destroy() need the caller to exclude writers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "distance.h"
+#include "locks.h"
+#include "memory.h"
+
+namespace lhv {
+
+struct GraphParams {
+    std::uint32_t dimension = 0;
+    std::uint32_t m = 16;                 // hnswlib's M; maxM0 = 2*M
+    std::uint32_t ef_construction = 64;   // raised to at least M, as hnswlib
+    Metric metric = Metric::L2;
+    std::uint64_t random_seed = 100;      // level generator seed, as hnswlib
+};
+
+// Limits, checked by HnswGraph::create (InvalidParameter otherwise).
+constexpr std::uint32_t kMinM = 2;
+constexpr std::uint32_t kMaxM = 100;
+constexpr std::uint32_t kMinEfConstruction = 4;
+constexpr std::uint32_t kMaxEfConstruction = 1000;
+constexpr std::uint32_t kMaxDimension = 16000;
+constexpr std::uint32_t kMaxEfSearch = 100000;
+
+struct SearchResult {
+    float distance;
+    std::uint64_t label;
+    std::uint32_t id;
+};
+
+class HnswGraph {
+public:
+    // Number of lock slots a graph uses; GraphLocks implementations are sized
+    // by it (StdGraphLocks) or pointed at lock_words() (AtomicGraphLocks).
+    static const std::uint32_t kLockSlots;
+
+    // Allocates the shared header of a new, empty graph. Throws on bad params.
+    static ChunkHandle create(ChunkMemory& memory, const GraphParams& params);
+
+    // The graph's lock words (for AtomicGraphLocks).
+    static LockWord* lock_words(ChunkMemory& memory, ChunkHandle header);
+
+    // A view of an existing graph for this process or thread. Cheap to make.
+    HnswGraph(ChunkMemory& memory, GraphLocks& locks, ChunkHandle header);
+    ~HnswGraph();
+    HnswGraph(const HnswGraph&) = delete;
+    HnswGraph& operator=(const HnswGraph&) = delete;
+
+    const GraphParams& params() const noexcept;
+    std::uint32_t max_m0() const noexcept;        // 2*M
+    std::size_t record_bytes() const noexcept;    // hnswlib's size_data_per_element
+    std::size_t upper_level_bytes() const noexcept;  // hnswlib's size_links_per_element
+
+    // Elements added so far, deleted ones included; ids are [0, size()).
+    std::uint32_t size() const noexcept;
+    std::uint32_t deleted_count() const noexcept;
+    std::uint32_t capacity() const noexcept;
+
+    // Makes room for `elements` in total (and a generous upper-level arena),
+    // so that later add() calls need no allocation: the parallel build calls it
+    // before its threads start. Also resolves every chunk in this view.
+    void reserve(std::uint32_t elements);
+
+    // Validates and inserts one vector; returns its internal id.
+    // Throws InvalidVector, OutOfMemory, CapacityExceeded.
+    std::uint32_t add(const float* vector, std::uint64_t label);
+
+    // The k nearest non-deleted elements, nearest first; ef is raised to k.
+    // Validates the query (InvalidVector) and k/ef (InvalidParameter).
+    std::vector<SearchResult> search(const float* query, std::size_t k, std::size_t ef) const;
+
+    // Deleted elements are skipped in results but still traversed.
+    void mark_deleted(std::uint32_t id);
+    bool is_deleted(std::uint32_t id) const;
+
+    // Rewires every neighbour list that points at deleted elements, choosing
+    // replacements with hnswlib's heuristic, and moves the entry point off a
+    // deleted element. Returns the number of lists rewritten.
+    std::size_t repair();
+
+    std::uint64_t label(std::uint32_t id) const;
+    const float* vector(std::uint32_t id) const;   // as stored (unit under Cosine)
+    int level(std::uint32_t id) const;
+    std::int64_t entry_point() const noexcept;     // -1 when empty
+    int max_level() const noexcept;                // -1 when empty
+
+    // Bytes of memory the graph holds (header, chunks, arena).
+    std::size_t memory_bytes() const noexcept;
+
+    // Gives every block back. The view must not be used afterwards.
+    void destroy() noexcept;
+
+    // Raw access in hnswlib's layout, for the snapshot codec.
+    const char* record(std::uint32_t id) const;               // record_bytes()
+    const char* upper_links(std::uint32_t id) const;          // level(id) * upper_level_bytes(), or nullptr
+    // Appends an element exactly as given (no search, no linking). Used to
+    // load a saved graph: ids must be appended in order, then
+    // set_entry_point() called once. Throws CorruptSnapshot on bad ids.
+    std::uint32_t append_raw(const char* record, int level, const char* upper_links);
+    void set_entry_point(std::uint32_t id, int level);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lhv
