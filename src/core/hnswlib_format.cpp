@@ -1,0 +1,419 @@
+// hnswlib_format.cpp: the graph part of an LHV1 snapshot, in hnswlib 0.6.2's
+// saveIndex layout (write_hnswlib_graph / read_hnswlib_graph).
+//
+// Layout, little-endian, as hnswlib writes it on x86-64:
+//   size_t offsetLevel0 (0), max_elements, cur_element_count,
+//          size_data_per_element, label_offset, offsetData
+//   int    maxlevel (-1 when empty)
+//   u32    enterpoint_node (0xFFFFFFFF when empty)
+//   size_t maxM, maxM0, M;  double mult;  size_t ef_construction
+//   cur_element_count level-0 records of size_data_per_element bytes
+//   per element: u32 linkListSize, then linkListSize bytes of upper levels
+//
+// Reading validates every byte that matters (sizes, counts, ids, levels,
+// vector values) in a first pass over the input that allocates nothing from
+// the ChunkMemory; only then is the graph created and filled.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+#include "lhv1_codec.h"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the hnswlib layout is little-endian; a big-endian host needs byte swapping");
+static_assert(sizeof(std::size_t) == 8, "hnswlib's layout stores size_t as 8 bytes");
+
+namespace lhv {
+namespace {
+
+constexpr std::size_t kHeaderBytes = 6 * 8 + 4 + 4 + 3 * 8 + 8 + 8;  // 96
+constexpr std::uint32_t kEmptyEntryPoint = 0xFFFFFFFFu;
+constexpr std::uint32_t kDeletedFlag = 1u << 16;  // hnswlib's DELETE_MARK on byte 2
+constexpr std::uint32_t kCountMask = 0xFFFFu;
+// hnswlib's level generator gives levels far below this for any M >= 2.
+constexpr int kMaxSnapshotLevel = 100;
+// A cosine graph stores unit vectors; allow for float rounding in long vectors.
+constexpr double kUnitNormTolerance = 1e-2;
+constexpr std::size_t kWriteBufferBytes = 1u << 16;
+
+[[noreturn]] void corrupt(const std::string& what) {
+    throw Error(ErrorKind::CorruptSnapshot, "hnswlib graph: " + what);
+}
+
+// Sizes of hnswlib's structures for given params, computed without a graph.
+struct GraphLayout {
+    std::size_t max_m0;
+    std::size_t data_offset;   // offsetData_: after the level-0 links
+    std::size_t label_offset;  // label_offset_: after the vector
+    std::size_t record_bytes;  // size_data_per_element_
+    std::size_t upper_level_bytes;  // size_links_per_element_
+
+    explicit GraphLayout(const GraphParams& params)
+        : max_m0(2 * std::size_t{params.m}),
+          data_offset(4 + 4 * max_m0),
+          label_offset(data_offset + 4 * std::size_t{params.dimension}),
+          record_bytes(label_offset + 8),
+          upper_level_bytes(4 + 4 * std::size_t{params.m}) {}
+};
+
+// hnswlib's level multiplier, computed with the same expression.
+double level_multiplier(std::uint32_t m) { return 1 / std::log(1.0 * m); }
+
+// "0x0001ABCD": a 32-bit word for messages.
+std::string hex32(std::uint32_t word) {
+    char text[11];
+    std::snprintf(text, sizeof text, "0x%08X", word);
+    return text;
+}
+
+// Reads a trivially copyable value at `offset`; the caller has checked the bounds.
+template <typename T>
+T load(const char* data, std::size_t offset) {
+    T value;
+    std::memcpy(&value, data + offset, sizeof value);
+    return value;
+}
+
+// Buffers small writes so the sink sees large blocks.
+class BufferedWriter {
+public:
+    explicit BufferedWriter(ByteSink& sink) : sink_(sink) { buffer_.reserve(kWriteBufferBytes); }
+
+    // Appends raw bytes, passing large blocks straight through.
+    void bytes(const void* data, std::size_t size) {
+        if (buffer_.size() + size > kWriteBufferBytes) flush();
+        if (size >= kWriteBufferBytes) {
+            sink_.write(data, size);
+            return;
+        }
+        const char* p = static_cast<const char*>(data);
+        buffer_.insert(buffer_.end(), p, p + size);
+    }
+
+    // Appends one value in its in-memory (little-endian) representation.
+    template <typename T>
+    void value(T v) {
+        bytes(&v, sizeof v);
+    }
+
+    // Hands whatever is buffered to the sink.
+    void flush() {
+        if (!buffer_.empty()) sink_.write(buffer_.data(), buffer_.size());
+        buffer_.clear();
+    }
+
+private:
+    ByteSink& sink_;
+    std::vector<char> buffer_;
+};
+
+// The graph being loaded is private to this thread until its handle is
+// returned, so its lock slots need no real locking.
+class UnsharedGraphLocks final : public GraphLocks {
+public:
+    void lock(std::uint32_t) override {}
+    void unlock(std::uint32_t) override {}
+};
+
+// Gives a half-loaded graph's memory back unless loading finished.
+class DestroyUnlessKept {
+public:
+    explicit DestroyUnlessKept(HnswGraph& graph) : graph_(graph) {}
+    ~DestroyUnlessKept() {
+        if (!kept_) graph_.destroy();
+    }
+    DestroyUnlessKept(const DestroyUnlessKept&) = delete;
+    DestroyUnlessKept& operator=(const DestroyUnlessKept&) = delete;
+    void keep() noexcept { kept_ = true; }
+
+private:
+    HnswGraph& graph_;
+    bool kept_ = false;
+};
+
+// The header fields of a saved graph, as read.
+struct SavedHeader {
+    std::uint64_t offset_level0;
+    std::uint64_t max_elements;
+    std::uint64_t element_count;
+    std::uint64_t record_bytes;
+    std::uint64_t label_offset;
+    std::uint64_t data_offset;
+    std::int32_t max_level;
+    std::uint32_t entry_point;
+    std::uint64_t max_m;
+    std::uint64_t max_m0;
+    std::uint64_t m;
+    double mult;
+    std::uint64_t ef_construction;
+};
+
+// Reads the fixed-size header; throws if the bytes are too few.
+SavedHeader read_header(const char* data, std::size_t size) {
+    if (size < kHeaderBytes)
+        corrupt("truncated header: " + std::to_string(kHeaderBytes) + " bytes needed, " +
+                std::to_string(size) + " present");
+    SavedHeader h;
+    std::size_t at = 0;
+    auto next_u64 = [&] { std::uint64_t v = load<std::uint64_t>(data, at); at += 8; return v; };
+    h.offset_level0 = next_u64();
+    h.max_elements = next_u64();
+    h.element_count = next_u64();
+    h.record_bytes = next_u64();
+    h.label_offset = next_u64();
+    h.data_offset = next_u64();
+    h.max_level = load<std::int32_t>(data, at);
+    at += 4;
+    h.entry_point = load<std::uint32_t>(data, at);
+    at += 4;
+    h.max_m = next_u64();
+    h.max_m0 = next_u64();
+    h.m = next_u64();
+    h.mult = load<double>(data, at);
+    at += 8;
+    h.ef_construction = next_u64();
+    return h;
+}
+
+// Throws unless a header field holds the value the params imply.
+void expect_field(const char* field, std::size_t offset, std::uint64_t found, std::uint64_t expected,
+                  const char* because) {
+    if (found != expected)
+        corrupt(std::string(field) + " at byte " + std::to_string(offset) + " is " +
+                std::to_string(found) + ", expected " + std::to_string(expected) + " " + because);
+}
+
+// Checks the header against the params and the number of bytes present.
+void check_header(const SavedHeader& h, const GraphParams& params, const GraphLayout& layout,
+                  std::size_t size) {
+    const std::string for_params = "for dimension " + std::to_string(params.dimension) + " and m " +
+                                   std::to_string(params.m);
+    expect_field("offsetLevel0", 0, h.offset_level0, 0, "(hnswlib always writes 0)");
+    expect_field("size_data_per_element", 24, h.record_bytes, layout.record_bytes, for_params.c_str());
+    expect_field("label_offset", 32, h.label_offset, layout.label_offset, for_params.c_str());
+    expect_field("offsetData", 40, h.data_offset, layout.data_offset, for_params.c_str());
+    expect_field("maxM", 56, h.max_m, params.m, "(the params' m)");
+    expect_field("maxM0", 64, h.max_m0, layout.max_m0, "(2 * m)");
+    expect_field("M", 72, h.m, params.m, "(the params' m)");
+    const double expected_mult = level_multiplier(params.m);
+    if (!(std::fabs(h.mult - expected_mult) <= 1e-9 * expected_mult))
+        corrupt("mult at byte 80 is " + std::to_string(h.mult) + ", expected 1/ln(" +
+                std::to_string(params.m) + ") = " + std::to_string(expected_mult));
+    if (h.element_count > h.max_elements)
+        corrupt("element count " + std::to_string(h.element_count) + " at byte 16 exceeds max_elements " +
+                std::to_string(h.max_elements) + " at byte 8");
+    // Every element needs its record and a 4-byte link list size: compare
+    // with the bytes present before trusting the count for anything.
+    const std::size_t body = size - kHeaderBytes;
+    if (h.element_count > body / (layout.record_bytes + 4))
+        corrupt("element count " + std::to_string(h.element_count) + " at byte 16 needs at least " +
+                (h.element_count > (std::numeric_limits<std::uint64_t>::max() / (layout.record_bytes + 4))
+                     ? std::string("more than 2^64")
+                     : std::to_string(h.element_count * (layout.record_bytes + 4))) +
+                " bytes of records and link list sizes, but only " + std::to_string(body) +
+                " bytes follow the header");
+    if (h.element_count >= kEmptyEntryPoint)
+        corrupt("element count " + std::to_string(h.element_count) + " at byte 16 does not fit 32-bit ids");
+    if (h.element_count == 0) {
+        if (h.max_level != -1)
+            corrupt("empty graph has maxlevel " + std::to_string(h.max_level) + " at byte 48, expected -1");
+        if (h.entry_point != kEmptyEntryPoint)
+            corrupt("empty graph has entry point " + std::to_string(h.entry_point) +
+                    " at byte 52, expected 0xFFFFFFFF");
+        return;
+    }
+    if (h.entry_point >= h.element_count)
+        corrupt("entry point " + std::to_string(h.entry_point) + " at byte 52 is not below the element count " +
+                std::to_string(h.element_count));
+    if (h.max_level < 0 || h.max_level > kMaxSnapshotLevel)
+        corrupt("maxlevel " + std::to_string(h.max_level) + " at byte 48 is outside [0, " +
+                std::to_string(kMaxSnapshotLevel) + "]");
+}
+
+// Walks the link list sizes after the records: returns each element's level
+// and checks that the lists end exactly at the end of the bytes.
+std::vector<std::uint8_t> read_levels(const char* data, std::size_t size, const SavedHeader& h,
+                                      const GraphLayout& layout) {
+    const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
+    std::vector<std::uint8_t> levels(count);
+    std::size_t at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    for (std::uint32_t id = 0; id < count; id++) {
+        if (size - at < 4)
+            corrupt("truncated: link list size of element " + std::to_string(id) + " at byte " +
+                    std::to_string(at) + " is past the end (" + std::to_string(size) + " bytes)");
+        const std::uint32_t list_bytes = load<std::uint32_t>(data, at);
+        if (list_bytes % layout.upper_level_bytes != 0)
+            corrupt("link list size " + std::to_string(list_bytes) + " of element " + std::to_string(id) +
+                    " at byte " + std::to_string(at) + " is not a multiple of " +
+                    std::to_string(layout.upper_level_bytes) + " (bytes per upper level)");
+        const std::size_t level = list_bytes / layout.upper_level_bytes;
+        if (level > static_cast<std::size_t>(h.max_level))
+            corrupt("element " + std::to_string(id) + " has level " + std::to_string(level) +
+                    " (link list size at byte " + std::to_string(at) + ") above the graph's maxlevel " +
+                    std::to_string(h.max_level));
+        at += 4;
+        if (size - at < list_bytes)
+            corrupt("truncated: upper levels of element " + std::to_string(id) + " at byte " +
+                    std::to_string(at) + " need " + std::to_string(list_bytes) + " bytes, only " +
+                    std::to_string(size - at) + " left");
+        levels[id] = static_cast<std::uint8_t>(level);
+        at += list_bytes;
+    }
+    if (at != size)
+        corrupt(std::to_string(size - at) + " bytes of trailing garbage at byte " + std::to_string(at) +
+                ", after the last element's links");
+    if (levels[h.entry_point] != h.max_level)
+        corrupt("entry point " + std::to_string(h.entry_point) + " has level " +
+                std::to_string(levels[h.entry_point]) + " but maxlevel at byte 48 is " +
+                std::to_string(h.max_level));
+    return levels;
+}
+
+// Checks one neighbour list: its count (the u32 at `at`) against `max_count`
+// with `flag_mask` bits allowed above it, and each id against the element
+// count and, for upper levels, the neighbour's own level.
+void check_neighbours(const char* data, std::size_t at, std::uint32_t id, int level, std::size_t max_count,
+                      std::uint32_t flag_mask, const std::vector<std::uint8_t>& levels) {
+    const std::uint32_t head = load<std::uint32_t>(data, at);
+    const std::string where = "element " + std::to_string(id) + " level " + std::to_string(level);
+    if ((head & ~kCountMask & ~flag_mask) != 0)
+        corrupt("unknown flag bits " + hex32(head & ~kCountMask) + " in the neighbour count of " + where +
+                " at byte " + std::to_string(at));
+    const std::uint32_t n = head & kCountMask;
+    if (n > max_count)
+        corrupt("neighbour count " + std::to_string(n) + " of " + where + " at byte " + std::to_string(at) +
+                " exceeds the maximum " + std::to_string(max_count));
+    for (std::uint32_t i = 0; i < n; i++) {
+        const std::size_t id_at = at + 4 + 4 * std::size_t{i};
+        const std::uint32_t neighbour = load<std::uint32_t>(data, id_at);
+        if (neighbour >= levels.size())
+            corrupt("neighbour id " + std::to_string(neighbour) + " of " + where + " at byte " +
+                    std::to_string(id_at) + " is not below the element count " + std::to_string(levels.size()));
+        if (levels[neighbour] < level)
+            corrupt("neighbour " + std::to_string(neighbour) + " of " + where + " at byte " +
+                    std::to_string(id_at) + " has only level " + std::to_string(levels[neighbour]));
+    }
+}
+
+// Checks a stored vector: finite components, and unit length under Cosine.
+void check_vector(const char* data, std::size_t at, std::uint32_t id, const GraphParams& params) {
+    double norm2 = 0;
+    for (std::uint32_t j = 0; j < params.dimension; j++) {
+        const float v = load<float>(data, at + 4 * std::size_t{j});
+        if (!std::isfinite(v))
+            corrupt("component " + std::to_string(j) + " of element " + std::to_string(id) + "'s vector at byte " +
+                    std::to_string(at + 4 * std::size_t{j}) + " is not finite");
+        norm2 += double(v) * v;
+    }
+    if (params.metric == Metric::Cosine && !(std::fabs(norm2 - 1.0) <= kUnitNormTolerance))
+        corrupt("element " + std::to_string(id) + "'s vector at byte " + std::to_string(at) +
+                " has squared norm " + std::to_string(norm2) + ", but a cosine graph stores unit vectors");
+}
+
+// Checks every record and upper-level list (all ids, counts, levels, values).
+void check_elements(const char* data, const SavedHeader& h, const GraphParams& params,
+                    const GraphLayout& layout, const std::vector<std::uint8_t>& levels) {
+    const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
+    std::size_t links_at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    for (std::uint32_t id = 0; id < count; id++) {
+        const std::size_t record_at = kHeaderBytes + std::size_t{id} * layout.record_bytes;
+        check_neighbours(data, record_at, id, 0, layout.max_m0, kDeletedFlag, levels);
+        check_vector(data, record_at + layout.data_offset, id, params);
+        links_at += 4;
+        for (int level = 1; level <= levels[id]; level++) {
+            check_neighbours(data, links_at, id, level, params.m, 0, levels);
+            links_at += layout.upper_level_bytes;
+        }
+    }
+}
+
+}  // namespace
+
+void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out) {
+    const GraphParams& params = graph.params();
+    const GraphLayout layout(params);
+    if (graph.record_bytes() != layout.record_bytes || graph.upper_level_bytes() != layout.upper_level_bytes ||
+        graph.max_m0() != layout.max_m0)
+        throw Error(ErrorKind::Internal, "hnswlib graph: the engine's record layout is not hnswlib's");
+
+    // Read the entry point before the size: the entry point always names an
+    // element that exists, so it is below the size read afterwards.
+    const std::int64_t entry_point = graph.entry_point();
+    const int max_level = graph.max_level();
+    const std::uint32_t count = graph.size();
+
+    BufferedWriter w(out);
+    w.value<std::uint64_t>(0);                       // offsetLevel0_
+    w.value<std::uint64_t>(count);                   // max_elements_
+    w.value<std::uint64_t>(count);                   // cur_element_count
+    w.value<std::uint64_t>(layout.record_bytes);     // size_data_per_element_
+    w.value<std::uint64_t>(layout.label_offset);     // label_offset_
+    w.value<std::uint64_t>(layout.data_offset);      // offsetData_
+    w.value<std::int32_t>(count == 0 ? -1 : max_level);
+    w.value<std::uint32_t>(count == 0 ? kEmptyEntryPoint : static_cast<std::uint32_t>(entry_point));
+    w.value<std::uint64_t>(params.m);                // maxM_
+    w.value<std::uint64_t>(layout.max_m0);           // maxM0_
+    w.value<std::uint64_t>(params.m);                // M_
+    w.value<double>(level_multiplier(params.m));     // mult_
+    w.value<std::uint64_t>(std::max(params.ef_construction, params.m));
+
+    for (std::uint32_t id = 0; id < count; id++) w.bytes(graph.record(id), layout.record_bytes);
+    for (std::uint32_t id = 0; id < count; id++) {
+        const int level = graph.level(id);
+        const std::uint32_t list_bytes = static_cast<std::uint32_t>(level * layout.upper_level_bytes);
+        w.value<std::uint32_t>(list_bytes);
+        if (list_bytes != 0) w.bytes(graph.upper_links(id), list_bytes);
+    }
+    w.flush();
+}
+
+ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphParams& params,
+                               ChunkMemory& memory) {
+    if (params.dimension < 1 || params.dimension > kMaxDimension || params.m < kMinM || params.m > kMaxM)
+        throw Error(ErrorKind::InvalidParameter, "hnswlib graph: dimension or m outside the engine's limits");
+    const GraphLayout layout(params);
+    const SavedHeader header = read_header(data, size);
+    check_header(header, params, layout, size);
+
+    // Everything below is bounded by `size`: the count was checked against it.
+    const std::uint32_t count = static_cast<std::uint32_t>(header.element_count);
+    std::vector<std::uint8_t> levels;
+    if (count == 0) {
+        if (size != kHeaderBytes)
+            corrupt(std::to_string(size - kHeaderBytes) + " bytes of trailing garbage at byte " +
+                    std::to_string(kHeaderBytes) + ", after the header of an empty graph");
+    } else {
+        levels = read_levels(data, size, header, layout);
+        check_elements(data, header, params, layout, levels);
+    }
+
+    // The bytes are sound: build the graph.
+    const ChunkHandle handle = HnswGraph::create(memory, params);
+    UnsharedGraphLocks locks;
+    HnswGraph graph(memory, locks, handle);
+    DestroyUnlessKept guard(graph);
+    if (graph.record_bytes() != layout.record_bytes || graph.upper_level_bytes() != layout.upper_level_bytes)
+        throw Error(ErrorKind::Internal, "hnswlib graph: the engine's record layout is not hnswlib's");
+    graph.reserve(count);
+    std::size_t links_at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    for (std::uint32_t id = 0; id < count; id++) {
+        const char* record = data + kHeaderBytes + std::size_t{id} * layout.record_bytes;
+        links_at += 4;
+        const char* upper = levels[id] > 0 ? data + links_at : nullptr;
+        const std::uint32_t appended = graph.append_raw(record, levels[id], upper);
+        if (appended != id)
+            throw Error(ErrorKind::Internal, "hnswlib graph: element " + std::to_string(id) +
+                                                 " was appended as id " + std::to_string(appended));
+        links_at += levels[id] * layout.upper_level_bytes;
+    }
+    if (count != 0) graph.set_entry_point(header.entry_point, header.max_level);
+    guard.keep();
+    return handle;
+}
+
+}  // namespace lhv
