@@ -1,0 +1,37 @@
+-- lhv--0.1.0.sql: SQL objects of the lhv extension, version 0.1.0.
+-- The module must be in shared_preload_libraries; loading it otherwise fails
+-- with an error that says so.
+
+\echo Use "CREATE EXTENSION lhv" to load this file. \quit
+
+-- The extension's version (the one in lhv.control).
+CREATE FUNCTION lhv_version() RETURNS text
+    AS 'MODULE_PATHNAME', 'lhv_version'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- The distance kernels chosen for this CPU: 'avx512', 'avx2' or 'scalar'.
+CREATE FUNCTION lhv_simd() RETURNS text
+    AS 'MODULE_PATHNAME', 'lhv_simd'
+    LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- lhv's shared memory: the part reserved in the main segment
+-- (lhv.shared_memory_reserved), the cap (lhv.max_shared_memory), what the
+-- area spans now (NULL if the server cannot tell), the graphs' bytes and the
+-- number of indexes in the registry.
+CREATE FUNCTION lhv_memory(
+    OUT reserved_bytes bigint,
+    OUT limit_bytes bigint,
+    OUT total_bytes bigint,
+    OUT graph_bytes bigint,
+    OUT indexes integer)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'lhv_memory'
+    LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+CREATE VIEW lhv_memory AS SELECT * FROM lhv_memory();
+
+-- The envelope of an LHV1 snapshot (version, name, params, metadata) and the
+-- size of its graph bytes. Malformed input raises SQLSTATE 22P03.
+CREATE FUNCTION lhv_snapshot_info(snapshot bytea) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'lhv_snapshot_info'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;

@@ -1,0 +1,133 @@
+// dsa_memory.cpp: DsaChunkMemory, the engine's ChunkMemory over lhv's DSA
+// area, and the deferred frees that follow a PostgreSQL error inside the DSA
+// code.
+extern "C" {
+#include "postgres.h"
+#include "access/xact.h"
+}
+
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "dsa_memory.h"
+#include "guard.h"
+#include "lhv_config.h"
+
+namespace lhv::pg {
+
+namespace {
+
+// True from a PostgreSQL error inside dsa_allocate/dsa_free until the
+// (sub)transaction aborts: the DSA code may still hold the area's LWLocks
+// (LWLocks are not reentrant), so no DSA call is made until the abort has
+// released them.
+bool dsa_error_pending = false;
+
+// Blocks released while dsa_error_pending, freed at the abort. Beyond this
+// many they are leaked (an unlikely error path; the memory comes back at the
+// next server restart).
+constexpr int kMaxDeferredFrees = 1024;
+dsa_pointer deferred_frees[kMaxDeferredFrees];
+int deferred_count = 0;
+
+// dsa.c serves requests up to 8 kB from size classes: objects of one class
+// sit at multiples of the class size from a page-aligned superblock. Only the
+// classes that are multiples of 64 give 64-byte aligned blocks; larger
+// requests get whole pages.
+constexpr std::size_t kAlignedClasses[] = {64,  128, 192, 256,  320,  384,  448,  512,
+                                           640, 768, 896, 1024, 1280, 2048, 4096, 8192};
+
+// The size to ask dsa for so that the block is 64-byte aligned.
+std::size_t aligned_request(std::size_t bytes) noexcept {
+    for (std::size_t size_class : kAlignedClasses)
+        if (bytes <= size_class) return size_class;
+    return bytes;
+}
+
+// Frees the deferred blocks once the abort has released every LWLock.
+void free_deferred() {
+    if (!dsa_error_pending) return;
+    dsa_error_pending = false;
+    dsa_area* a = area();
+    for (int i = 0; i < deferred_count; i++) dsa_free(a, deferred_frees[i]);
+    deferred_count = 0;
+}
+
+// Transaction callback: runs after AbortTransaction's LWLockReleaseAll.
+void at_xact_event(XactEvent event, void*) {
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) free_deferred();
+}
+
+// Subtransaction callback: runs after AbortSubTransaction's LWLockReleaseAll.
+void at_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
+    if (event == SUBXACT_EVENT_ABORT_SUB) free_deferred();
+}
+
+}  // namespace
+
+DsaChunkMemory::DsaChunkMemory() : area_(pg_call([] { return pg::area(); })) {}
+
+lhv::ChunkHandle DsaChunkMemory::allocate(std::size_t bytes) {
+    if (dsa_error_pending)
+        throw lhv::Error(lhv::ErrorKind::Internal,
+                         "lhv: shared memory cannot be allocated until the transaction that failed in it aborts");
+    const std::size_t size = aligned_request(bytes == 0 ? 1 : bytes);
+    dsa_area* const a = area_;
+    dsa_pointer p = InvalidDsaPointer;
+    try {
+        p = pg_call([a, size] {
+            return dsa_allocate_extended(a, size, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
+        });
+    } catch (const PgError&) {
+        dsa_error_pending = true;
+        throw;
+    }
+    if (!DsaPointerIsValid(p))
+        throw lhv::Error(lhv::ErrorKind::OutOfMemory,
+                         "lhv: out of shared memory: could not allocate " + std::to_string(bytes) +
+                             " bytes in lhv's area, which lhv.max_shared_memory caps at " +
+                             std::to_string(lhv_max_shared_memory_mb) + " MB");
+    void* address = resolve(p);
+    if (reinterpret_cast<std::uintptr_t>(address) % 64 != 0) {
+        release(p);
+        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: the DSA area returned a block not aligned to 64 bytes");
+    }
+    return p;
+}
+
+void DsaChunkMemory::release(lhv::ChunkHandle handle) noexcept {
+    if (handle == kInvalidChunk) return;
+    if (dsa_error_pending) {
+        if (deferred_count < kMaxDeferredFrees) deferred_frees[deferred_count++] = handle;
+        return;
+    }
+    dsa_area* const a = area_;
+    try {
+        pg_call([a, handle] { dsa_free(a, handle); });
+    } catch (const std::exception&) {
+        // Nothing to report from here; the statement fails anyway once the
+        // PgError's (sub)transaction aborts. Keep DSA untouched until then.
+        dsa_error_pending = true;
+    }
+}
+
+void* DsaChunkMemory::resolve(lhv::ChunkHandle handle) {
+    if (handle == kInvalidChunk)
+        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: resolving an invalid shared memory handle");
+    dsa_area* const a = area_;
+    return pg_call([a, handle] { return dsa_get_address(a, handle); });
+}
+
+DsaChunkMemory& dsa_memory() {
+    static DsaChunkMemory memory;
+    return memory;
+}
+
+void register_dsa_memory_callbacks() {
+    RegisterXactCallback(at_xact_event, nullptr);
+    RegisterSubXactCallback(at_subxact_event, nullptr);
+}
+
+}  // namespace lhv::pg

@@ -1,0 +1,48 @@
+// dsa_memory.h: the engine's ChunkMemory over lhv's DSA area, so graphs live
+// in shared memory that every backend sees.
+//
+// Handles are dsa_pointer values (kInvalidChunk == InvalidDsaPointer == 0);
+// resolve() maps one to this backend's address. Blocks are zeroed and 64-byte
+// aligned. allocate() throws lhv::Error(OutOfMemory) when the area has reached
+// lhv.max_shared_memory, and PgError for any other PostgreSQL error (for
+// example /dev/shm full).
+//
+// After a PostgreSQL error inside the DSA code the area's own locks may still
+// be held until the transaction aborts, so until then release() only records
+// the block and the abort frees it, and allocate() refuses.
+//
+// Use it inside lhv_guard (it throws, never ereports). Include postgres.h first.
+#pragma once
+
+#include <cstddef>
+
+#include "../core/memory.h"
+#include "shmem.h"
+
+namespace lhv::pg {
+
+static_assert(sizeof(dsa_pointer) == sizeof(lhv::ChunkHandle), "handles are dsa_pointers");
+
+class DsaChunkMemory final : public lhv::ChunkMemory {
+public:
+    // Attaches this backend to the area if it is not yet. Throws on failure.
+    DsaChunkMemory();
+
+    lhv::ChunkHandle allocate(std::size_t bytes) override;
+    void release(lhv::ChunkHandle handle) noexcept override;
+    void* resolve(lhv::ChunkHandle handle) override;
+
+    dsa_area* area() const noexcept { return area_; }
+
+private:
+    dsa_area* area_;
+};
+
+// This backend's DsaChunkMemory (created on first use). Throws on failure.
+DsaChunkMemory& dsa_memory();
+
+// Registers the transaction callbacks that free blocks released after a DSA
+// error; called once by _PG_init.
+void register_dsa_memory_callbacks();
+
+}  // namespace lhv::pg

@@ -1,0 +1,61 @@
+// lhv_module.cpp: the module's entry point: _PG_init checks that lhv is
+// preloaded, defines the lhv.* GUCs and installs the shared memory hooks.
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+#include "dsa_memory.h"
+#include "lhv_config.h"
+#include "shmem.h"
+
+int lhv_shared_memory_reserved_mb = LHV_SHARED_MEMORY_RESERVED_DEFAULT;
+int lhv_max_shared_memory_mb = LHV_MAX_SHARED_MEMORY_DEFAULT;
+int lhv_max_indexes = LHV_MAX_INDEXES_DEFAULT;
+
+// Defines the GUCs, reserves the lhv. prefix and checks the GUCs agree.
+static void define_gucs() {
+    DefineCustomIntVariable(
+        "lhv.shared_memory_reserved",
+        "Shared memory for lhv's graphs reserved in the main segment at server start.",
+        "The first part of lhv's shared memory area. Beyond it the area grows with dynamic shared memory "
+        "segments (/dev/shm), up to lhv.max_shared_memory.",
+        &lhv_shared_memory_reserved_mb, LHV_SHARED_MEMORY_RESERVED_DEFAULT, LHV_SHARED_MEMORY_RESERVED_MIN,
+        LHV_SHARED_MEMORY_RESERVED_MAX, PGC_POSTMASTER, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.max_shared_memory",
+        "Maximum shared memory for lhv's graphs, reserved part included.",
+        "Inserting or loading a graph past this limit fails with an out-of-memory error.",
+        &lhv_max_shared_memory_mb, LHV_MAX_SHARED_MEMORY_DEFAULT, LHV_MAX_SHARED_MEMORY_MIN,
+        LHV_MAX_SHARED_MEMORY_MAX, PGC_POSTMASTER, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.max_indexes",
+        "Maximum number of lhv indexes whose graphs are in shared memory at once, cluster-wide.",
+        nullptr, &lhv_max_indexes, LHV_MAX_INDEXES_DEFAULT, LHV_MAX_INDEXES_MIN, LHV_MAX_INDEXES_MAX,
+        PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("lhv");
+
+    if (lhv_max_shared_memory_mb < lhv_shared_memory_reserved_mb)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("lhv.max_shared_memory (%d MB) must be at least lhv.shared_memory_reserved (%d MB)",
+                        lhv_max_shared_memory_mb, lhv_shared_memory_reserved_mb),
+                 errhint("Raise lhv.max_shared_memory or lower lhv.shared_memory_reserved in postgresql.conf.")));
+}
+
+// Module initialisation; runs in the postmaster while it preloads libraries.
+void _PG_init(void) {
+    // Without preloading there is no shared memory to put graphs in: refuse
+    // to load at all, so every lhv entry point fails with this message.
+    if (!process_shared_preload_libraries_in_progress) lhv::pg::report_not_preloaded();
+
+    define_gucs();
+    lhv::pg::install_shmem_hooks();
+    lhv::pg::register_dsa_memory_callbacks();
+}

@@ -1,0 +1,79 @@
+// registry.h: the cluster-wide map (database oid, index oid) -> graph in the
+// DSA area, with lhv.max_indexes slots in the control struct (shmem.h).
+//
+// For the access method. Every function is C++-style: it throws lhv::Error
+// (PgError for a PostgreSQL error) and never ereports, so call it inside
+// lhv_guard. No function returns with a lock held.
+//
+// Concurrency protocol for users of a graph:
+//   1. registry_lookup() gives a copy of the slot, with its generation;
+//   2. take the slot's LWLock (registry_slot_lock) in shared mode while using
+//      the graph, exclusive mode to change what the slot says;
+//   3. after taking it, check registry_still_valid(entry): the index may have
+//      been dropped (and the slot reused) in between.
+// registry_remove() waits for the slot's LWLock before it frees the graph, so
+// a graph is never freed under a holder of that lock.
+//
+// Include postgres.h first.
+#pragma once
+
+#include <cstdint>
+
+#include "shmem.h"
+
+namespace lhv::pg {
+
+// A copy of one registry slot, taken under the registry lock.
+struct RegistryEntry {
+    int slot = -1;                      // index into the registry
+    uint64 generation = 0;              // the slot's generation when copied
+    Oid database = InvalidOid;
+    Oid index = InvalidOid;
+    SlotState state = SlotState::Free;
+    dsa_pointer graph = InvalidDsaPointer;  // graph header handle
+    uint64 bytes = 0;
+};
+
+// Sums over the registry, for lhv_memory.
+struct RegistryTotals {
+    uint64 graph_bytes = 0;
+    int indexes = 0;      // slots in use (Loading or Ready)
+    int max_indexes = 0;  // lhv.max_indexes
+};
+
+// Finds (database, index). Returns false when it has no slot.
+bool registry_lookup(Oid database, Oid index, RegistryEntry* out);
+
+// Claims a slot for (database, index) holding `graph` (InvalidDsaPointer is
+// fine while the state is Loading). Returns true and the new entry, or false
+// and the existing entry if (database, index) already has a slot (another
+// backend got there first). Throws CapacityExceeded when all lhv.max_indexes
+// slots are taken.
+bool registry_insert(Oid database, Oid index, dsa_pointer graph, uint64 bytes, SlotState state,
+                     RegistryEntry* out);
+
+// Sets the graph, state and bytes of the slot `entry` names, if it still holds
+// the same generation. Returns false if the slot was freed or reused meanwhile.
+bool registry_update(const RegistryEntry& entry, dsa_pointer graph, uint64 bytes, SlotState state);
+
+// Records the graph's current memory size (no lock needed).
+void registry_set_bytes(const RegistryEntry& entry, uint64 bytes) noexcept;
+
+// True if the slot still belongs to the same (database, index, generation).
+bool registry_still_valid(const RegistryEntry& entry);
+
+// The per-index LWLock of a slot (tranche "lhv"). Take it with pg_call.
+LWLock* registry_slot_lock(const RegistryEntry& entry);
+
+// Removes (database, index) and frees its graph through the engine, after
+// waiting for current holders of the slot lock. Returns false if absent.
+bool registry_remove(Oid database, Oid index);
+
+// Removes every index of `database` (DROP DATABASE) and frees their graphs.
+// Returns how many were removed.
+int registry_remove_all_for_database(Oid database);
+
+// Graph bytes and slots in use over the whole registry.
+RegistryTotals registry_totals();
+
+}  // namespace lhv::pg
