@@ -6,6 +6,7 @@
 // (shared by every backend, mapped at different addresses in each).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -47,8 +48,9 @@ public:
     void set_limit(std::size_t limit) noexcept { limit_ = limit; }
 
 private:
-    std::size_t allocated_bytes_ = 0;
-    std::size_t limit_ = SIZE_MAX;
+    // Atomic so that graphs on one HeapChunkMemory may grow from several threads.
+    std::atomic<std::size_t> allocated_bytes_{0};
+    std::atomic<std::size_t> limit_{SIZE_MAX};
 };
 
 }  // namespace lhv
