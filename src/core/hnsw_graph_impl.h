@@ -1,0 +1,128 @@
+// hnsw_graph_impl.h: the state of one HnswGraph view and its storage
+// accessors (internal; shared by the hnsw_*.cpp files).
+//
+// A view holds nothing of the graph itself: only the header's address, the
+// derived sizes, a cache of chunk addresses for this process, and a pool of
+// visited lists. Every accessor maps a u32 id to an address with shift/mask.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#include "errors.h"
+#include "graph_layout.h"
+#include "hnsw_graph.h"
+#include "visited_list.h"
+
+namespace lhv {
+
+// (distance, id), ordered by distance only, as hnswlib's CompareByFirst.
+using Candidate = std::pair<float, std::uint32_t>;
+struct CompareByDistance {
+    bool operator()(const Candidate& a, const Candidate& b) const noexcept { return a.first < b.first; }
+};
+using CandidateHeap = std::priority_queue<Candidate, std::vector<Candidate>, CompareByDistance>;
+
+struct HnswGraph::Impl {
+    Impl(ChunkMemory& memory_in, GraphLocks& locks_in, ChunkHandle header_in);
+
+    ChunkMemory& memory;
+    GraphLocks& locks;
+    ChunkHandle header_handle;
+    layout::GraphHeader* header;
+
+    GraphParams params;
+    DistanceFn distance;
+    std::size_t dimension;
+    std::uint32_t max_m;
+    std::uint32_t max_m0;
+    std::size_t ef_construction;
+    std::size_t record_bytes;
+    std::size_t upper_level_bytes;
+    std::size_t vector_offset;
+    std::size_t label_offset;
+    std::size_t element_info_offset;
+    std::uint32_t chunk_shift;
+    std::uint32_t chunk_mask;
+
+    // This process's addresses of the chunks, filled on first use.
+    std::unique_ptr<std::atomic<char*>[]> level0_addresses;
+    std::unique_ptr<std::atomic<char*>[]> arena_addresses;
+    VisitedListPool visited_pool;
+
+    // ---- storage (hnsw_graph.cpp) ----
+    char* level0_chunk(std::uint32_t chunk);
+    char* arena_chunk(std::uint32_t chunk);
+
+    std::uint32_t size() const { return layout::load_acquire(&header->element_count); }
+    // Is `id` an element? Rereads the count only when `id` is beyond the last known one.
+    bool is_element(std::uint32_t id, std::uint32_t& known_size) const {
+        if (id < known_size) return true;
+        known_size = size();
+        return id < known_size;
+    }
+
+    char* record(std::uint32_t id) {
+        return level0_chunk(id >> chunk_shift) + std::size_t(id & chunk_mask) * record_bytes;
+    }
+    layout::ElementInfo* info(std::uint32_t id) {
+        char* base = level0_chunk(id >> chunk_shift) + element_info_offset;
+        return reinterpret_cast<layout::ElementInfo*>(base) + (id & chunk_mask);
+    }
+    const float* vector(std::uint32_t id) { return reinterpret_cast<const float*>(record(id) + vector_offset); }
+    int level(std::uint32_t id) { return info(id)->level; }
+    std::uint64_t label(std::uint32_t id) {
+        std::uint64_t value;
+        std::memcpy(&value, record(id) + label_offset, sizeof(value));
+        return value;
+    }
+    // The u32 header word of a neighbour list; the ids follow it.
+    std::uint32_t* list(std::uint32_t id, int level_number) {
+        if (level_number == 0) return reinterpret_cast<std::uint32_t*>(record(id));
+        layout::ElementInfo* element = info(id);
+        return reinterpret_cast<std::uint32_t*>(arena_chunk(element->arena_chunk) + element->arena_offset +
+                                                std::size_t(level_number - 1) * upper_level_bytes);
+    }
+    bool deleted(std::uint32_t id) {
+        return (layout::load_relaxed(reinterpret_cast<const std::uint32_t*>(record(id))) & layout::kDeletedBit) != 0;
+    }
+    std::uint32_t max_links(int level_number) const { return level_number == 0 ? max_m0 : max_m; }
+    static std::uint32_t stripe_slot(std::uint32_t id) {
+        return layout::kFirstStripeSlot + id % layout::kNeighbourStripes;
+    }
+    float distance_between(std::uint32_t a, std::uint32_t b) { return distance(vector(a), vector(b), dimension); }
+
+    // Copies a list under its stripe lock; returns the count (clamped to the level's maximum).
+    std::uint32_t copy_list(std::uint32_t id, int level_number, std::uint32_t* out);
+    // Writes a list; the caller holds its stripe lock or the element is not yet reachable.
+    void write_list(std::uint32_t id, int level_number, const std::uint32_t* ids, std::uint32_t count);
+
+    // Makes sure chunks exist for ids [0, elements); caller holds the growth lock.
+    void grow_level0(std::uint32_t elements);
+    // Appends one arena chunk; caller holds the growth lock.
+    void grow_arena();
+    // Reserves `bytes` of upper-level lists; caller holds the growth lock.
+    void allocate_upper(std::size_t bytes, std::uint32_t* chunk, std::uint32_t* offset);
+    // Assigns the next id with the given level; caller holds the growth lock.
+    std::uint32_t claim_id(int level_number);
+
+    // ---- search (hnsw_search.cpp) ----
+    // Greedy descent through levels [from, to) from `start` (hnswlib's upper-level loop).
+    std::uint32_t descend(const float* query, std::uint32_t start, int from_level, int to_level);
+    // hnswlib's searchBaseLayer (construction = true) or searchBaseLayerST (false).
+    CandidateHeap search_layer(std::uint32_t start, const float* query, int level_number, std::size_t ef,
+                               bool construction);
+
+    // ---- linking (hnsw_insert.cpp) ----
+    // hnswlib's getNeighborsByHeuristic2: keeps at most m diverse candidates,
+    // returned nearest first.
+    std::vector<Candidate> select_neighbours(std::vector<Candidate> candidates, std::size_t m);
+    void add_back_link(std::uint32_t neighbour, std::uint32_t new_id, int level_number);
+    void link_new_element(std::uint32_t id, const float* vector_data, int element_level);
+};
+
+}  // namespace lhv

@@ -1,0 +1,92 @@
+// hnsw_repair.cpp: deletion marks, and repairing the graph around deleted
+// elements (rewiring neighbour lists with hnswlib's heuristic, moving the
+// entry point off a deleted element).
+#include <algorithm>
+#include <string>
+#include <unordered_set>
+
+#include "hnsw_graph_impl.h"
+
+namespace lhv {
+
+using namespace layout;
+
+void HnswGraph::mark_deleted(std::uint32_t id) {
+    Impl& g = *impl_;
+    if (id >= g.size())
+        throw Error(ErrorKind::InvalidParameter, "cannot delete element " + std::to_string(id) + ": no such element");
+    auto* word = reinterpret_cast<std::uint32_t*>(g.record(id));
+    std::uint32_t before = fetch_or(word, kDeletedBit);
+    if ((before & kDeletedBit) == 0) fetch_add(&g.header->deleted_count, std::uint32_t{1});
+}
+
+bool HnswGraph::is_deleted(std::uint32_t id) const {
+    Impl& g = *impl_;
+    if (id >= g.size())
+        throw Error(ErrorKind::InvalidParameter, "element " + std::to_string(id) + " out of range");
+    return g.deleted(id);
+}
+
+// For each live element and level whose list names deleted elements: the
+// candidates are its live neighbours plus the live neighbours of its deleted
+// neighbours, and the heuristic picks the new list among them.
+std::size_t HnswGraph::repair() {
+    Impl& g = *impl_;
+    const std::uint32_t count = g.size();
+    std::size_t rewritten = 0;
+    std::vector<std::uint32_t> neighbours(g.max_m0);
+    std::vector<std::uint32_t> second_hop(g.max_m0);
+    std::unordered_set<std::uint32_t> seen;
+    std::vector<Candidate> candidates;
+    for (std::uint32_t id = 0; id < count; id++) {
+        if (g.deleted(id)) continue;
+        for (int level_number = 0; level_number <= g.level(id); level_number++) {
+            std::uint32_t n = g.copy_list(id, level_number, neighbours.data());
+            bool touches_deleted = false;
+            for (std::uint32_t j = 0; j < n; j++)
+                if (neighbours[j] >= count || g.deleted(neighbours[j])) touches_deleted = true;
+            if (!touches_deleted) continue;
+
+            seen.clear();
+            candidates.clear();
+            auto offer = [&](std::uint32_t candidate) {
+                if (candidate == id || candidate >= count || g.deleted(candidate)) return;
+                if (g.level(candidate) < level_number) return;
+                if (seen.insert(candidate).second) candidates.emplace_back(g.distance_between(id, candidate), candidate);
+            };
+            for (std::uint32_t j = 0; j < n; j++) {
+                std::uint32_t neighbour = neighbours[j];
+                if (neighbour >= count) continue;
+                if (!g.deleted(neighbour)) {
+                    offer(neighbour);
+                } else if (g.level(neighbour) >= level_number) {
+                    std::uint32_t m = g.copy_list(neighbour, level_number, second_hop.data());
+                    for (std::uint32_t k = 0; k < m; k++) offer(second_hop[k]);
+                }
+            }
+            std::vector<Candidate> chosen = g.select_neighbours(std::move(candidates), g.max_links(level_number));
+            candidates = std::vector<Candidate>();
+            std::vector<std::uint32_t> ids;
+            for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) ids.push_back(it->second);
+            SlotGuard guard(g.locks, Impl::stripe_slot(id));
+            g.write_list(id, level_number, ids.data(), static_cast<std::uint32_t>(ids.size()));
+            rewritten++;
+        }
+    }
+
+    std::uint64_t entry = load_acquire(&g.header->entry_point);
+    if (entry != kNoEntryPoint && g.deleted(entry_id(entry))) {
+        std::int64_t best = -1;
+        int best_level = -1;
+        for (std::uint32_t id = 0; id < count; id++) {
+            if (!g.deleted(id) && g.level(id) > best_level) {
+                best = id;
+                best_level = g.level(id);
+            }
+        }
+        if (best >= 0) store_release(&g.header->entry_point, pack_entry(std::uint32_t(best), best_level));
+    }
+    return rewritten;
+}
+
+}  // namespace lhv

@@ -1,0 +1,116 @@
+// hnsw_search.cpp: searching the graph, as hnswlib does: a greedy descent
+// through the upper levels, then a best-first search of one level.
+//
+// Every neighbour list is copied under its stripe lock and then scanned
+// unlocked, so searches never see a list half-written by an insert. Ids that
+// are not (yet) elements are skipped, so a damaged list cannot crash a search.
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "hnsw_graph_impl.h"
+
+namespace lhv {
+
+using namespace layout;
+
+std::uint32_t HnswGraph::Impl::descend(const float* query, std::uint32_t start, int from_level, int to_level) {
+    std::uint32_t known_size = size();
+    std::uint32_t current = start;
+    float current_distance = distance(query, vector(current), dimension);
+    std::vector<std::uint32_t> neighbours(max_m);
+    for (int level_number = from_level; level_number > to_level; level_number--) {
+        bool changed = true;
+        while (changed) {
+            changed = false;
+            std::uint32_t count = copy_list(current, level_number, neighbours.data());
+            for (std::uint32_t j = 0; j < count; j++) {
+                std::uint32_t candidate = neighbours[j];
+                if (!is_element(candidate, known_size) || this->level(candidate) < level_number) continue;
+                float d = distance(query, vector(candidate), dimension);
+                if (d < current_distance) {
+                    current_distance = d;
+                    current = candidate;
+                    changed = true;
+                }
+            }
+        }
+    }
+    return current;
+}
+
+CandidateHeap HnswGraph::Impl::search_layer(std::uint32_t start, const float* query, int level_number, std::size_t ef,
+                                            bool construction) {
+    std::uint32_t known_size = size();
+    VisitedLease visited(visited_pool, known_size);
+    // searchBaseLayerST stops early only when no element is deleted; searchBaseLayer always waits for ef results.
+    const bool wait_for_ef = construction || load_relaxed(&header->deleted_count) != 0;
+
+    CandidateHeap top;         // the best ef so far, farthest on top
+    CandidateHeap candidates;  // to expand, nearest on top (distances negated)
+    float lower_bound;
+    if (!deleted(start)) {
+        float d = distance(query, vector(start), dimension);
+        top.emplace(d, start);
+        lower_bound = d;
+        candidates.emplace(-d, start);
+    } else {
+        lower_bound = std::numeric_limits<float>::max();
+        candidates.emplace(-lower_bound, start);
+    }
+    visited->test_and_mark(start);
+
+    std::vector<std::uint32_t> neighbours(max_links(level_number));
+    while (!candidates.empty()) {
+        Candidate nearest = candidates.top();
+        if (-nearest.first > lower_bound && (top.size() == ef || !wait_for_ef)) break;
+        candidates.pop();
+
+        std::uint32_t count = copy_list(nearest.second, level_number, neighbours.data());
+        for (std::uint32_t j = 0; j < count; j++) {
+            std::uint32_t candidate = neighbours[j];
+            if (!is_element(candidate, known_size)) continue;
+            if (level_number > 0 && this->level(candidate) < level_number) continue;
+            if (visited->test_and_mark(candidate)) continue;
+            float d = distance(query, vector(candidate), dimension);
+            if (top.size() < ef || lower_bound > d) {
+                candidates.emplace(-d, candidate);
+                if (!deleted(candidate)) top.emplace(d, candidate);
+                if (top.size() > ef) top.pop();
+                if (!top.empty()) lower_bound = top.top().first;
+            }
+        }
+    }
+    return top;
+}
+
+std::vector<SearchResult> HnswGraph::search(const float* query, std::size_t k, std::size_t ef) const {
+    Impl& g = *impl_;
+    if (k == 0) throw Error(ErrorKind::InvalidParameter, "k must be at least 1");
+    if (ef > kMaxEfSearch || k > kMaxEfSearch)
+        throw Error(ErrorKind::InvalidParameter, "ef_search must be at most " + std::to_string(kMaxEfSearch) +
+                                                     ", got " + std::to_string(std::max(ef, k)));
+    validate_vector(query, g.dimension, g.params.metric);
+    std::vector<float> normalised;
+    if (g.params.metric == Metric::Cosine) {
+        normalised.resize(g.dimension);
+        normalize(query, normalised.data(), g.dimension);
+        query = normalised.data();
+    }
+
+    std::vector<SearchResult> results;
+    std::uint64_t entry = load_acquire(&g.header->entry_point);
+    if (entry == kNoEntryPoint) return results;
+    std::uint32_t start = g.descend(query, entry_id(entry), entry_level(entry), 0);
+    CandidateHeap top = g.search_layer(start, query, 0, std::max(ef, k), false);
+    while (top.size() > k) top.pop();
+    results.resize(top.size());
+    for (std::size_t i = top.size(); i-- > 0;) {
+        const Candidate& c = top.top();
+        results[i] = SearchResult{c.first, g.label(c.second), c.second};
+        top.pop();
+    }
+    return results;
+}
+
+}  // namespace lhv
