@@ -65,7 +65,7 @@ std::uint32_t param_u32(const Json& params, const char* key, std::uint32_t min, 
     const auto it = params.find(key);
     if (it == params.end()) corrupt(std::string("envelope params have no \"") + key + "\"");
     if (!it->is_number_integer())
-        corrupt(std::string("envelope params.") + key + " is " + it->type_name() + ", expected an integer");
+        corrupt(std::string("envelope params.") + key + " has type " + it->type_name() + ", expected integer");
     const bool negative = it->is_number_integer() && !it->is_number_unsigned();
     const std::uint64_t value = negative ? 0 : it->get<std::uint64_t>();
     if (negative || value < min || value > max)
@@ -79,7 +79,7 @@ std::string param_string(const Json& params, const char* key) {
     const auto it = params.find(key);
     if (it == params.end()) corrupt(std::string("envelope params have no \"") + key + "\"");
     if (!it->is_string())
-        corrupt(std::string("envelope params.") + key + " is " + it->type_name() + ", expected a string");
+        corrupt(std::string("envelope params.") + key + " has type " + it->type_name() + ", expected string");
     return it->get<std::string>();
 }
 
@@ -155,13 +155,13 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
                 std::to_string(size - kPreambleBytes) + " bytes follow the header");
 
     const Json json = parse_envelope_json(data + kPreambleBytes, length);
-    if (!json.is_object()) corrupt(std::string("envelope is a JSON ") + json.type_name() + ", expected an object");
+    if (!json.is_object()) corrupt(std::string("envelope has JSON type ") + json.type_name() + ", expected object");
 
     Lhv1Envelope envelope;
     const auto version = json.find("version");
     if (version == json.end()) corrupt("envelope has no \"version\"");
     if (!version->is_number_unsigned())
-        corrupt("envelope version is " + version->dump() + ", expected an unsigned integer");
+        corrupt("envelope version is " + version->dump() + ", expected unsigned integer");
     if (version->get<std::uint64_t>() != kLhv1Version)
         corrupt("unsupported envelope version " + version->dump() + " (this build reads version " +
                 std::to_string(kLhv1Version) + ")");
@@ -169,7 +169,7 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
 
     const auto params = json.find("params");
     if (params == json.end()) corrupt("envelope has no \"params\"");
-    if (!params->is_object()) corrupt(std::string("envelope params is a ") + params->type_name() + ", expected an object");
+    if (!params->is_object()) corrupt(std::string("envelope params has type ") + params->type_name() + ", expected object");
     envelope.name = param_string(*params, "name");
     envelope.params.dimension = param_u32(*params, "dimension", 1, kMaxDimension);
     envelope.params.m = param_u32(*params, "m", kMinM, kMaxM);
@@ -184,7 +184,7 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
     const auto metadata = json.find("metadata");
     if (metadata != json.end()) {
         if (!metadata->is_object())
-            corrupt(std::string("envelope metadata is a ") + metadata->type_name() + ", expected an object");
+            corrupt(std::string("envelope metadata has type ") + metadata->type_name() + ", expected object");
         envelope.metadata_json = metadata->dump();
     }
     *graph_offset = kPreambleBytes + length;
