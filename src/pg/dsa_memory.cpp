@@ -52,6 +52,7 @@ void free_deferred() {
     dsa_error_pending = false;
     dsa_area* a = area();
     for (int i = 0; i < deferred_count; i++) dsa_free(a, deferred_frees[i]);
+    elog(DEBUG1, "lhv: freed %d shared memory blocks released after an error", deferred_count);
     deferred_count = 0;
 }
 

@@ -42,6 +42,12 @@ PgError::PgError(int sqlerrcode, const std::string& message, std::string detail,
       detail_(std::move(detail)),
       hint_(std::move(hint)) {}
 
+void PgError::set_location(const char* filename, int lineno, const char* funcname) {
+    filename_ = filename != nullptr ? filename : "";
+    lineno_ = lineno;
+    funcname_ = funcname != nullptr ? funcname : "";
+}
+
 int sqlstate_for(lhv::ErrorKind kind) noexcept {
     switch (kind) {
         case lhv::ErrorKind::InvalidParameter: return ERRCODE_INVALID_PARAMETER_VALUE;
@@ -58,6 +64,9 @@ void capture_current_exception(ErrorBuffer* error) noexcept {
     error->memory_hint = false;
     error->detail[0] = '\0';
     error->hint[0] = '\0';
+    error->filename[0] = '\0';
+    error->lineno = 0;
+    error->funcname[0] = '\0';
     try {
         throw;
     } catch (const PgError& e) {
@@ -65,6 +74,9 @@ void capture_current_exception(ErrorBuffer* error) noexcept {
         copy_text(error->message, sizeof error->message, e.what());
         copy_text(error->detail, sizeof error->detail, e.detail().c_str());
         copy_text(error->hint, sizeof error->hint, e.hint().c_str());
+        copy_text(error->filename, sizeof error->filename, e.filename());
+        error->lineno = e.lineno();
+        copy_text(error->funcname, sizeof error->funcname, e.funcname());
     } catch (const lhv::Error& e) {
         error->sqlerrcode = sqlstate_for(e.kind());
         error->memory_hint = e.kind() == lhv::ErrorKind::OutOfMemory;
@@ -91,6 +103,22 @@ void raise_error(const ErrorBuffer& error) {
                          "(now %d MB): raise it and restart the server. If dynamic shared memory "
                          "(/dev/shm) is what ran out, raise lhv.shared_memory_reserved (now %d MB) instead.",
                          lhv_max_shared_memory_mb, lhv_shared_memory_reserved_mb)));
+    }
+    if (error.filename[0] != '\0') {
+        // A PostgreSQL error from pg_call: report it where PostgreSQL raised it.
+        // errfinish() keeps the location pointers until the error is
+        // reported, after this frame is gone: copy them somewhere static.
+        static char filename[sizeof error.filename];
+        static char funcname[sizeof error.funcname];
+        copy_text(filename, sizeof filename, error.filename);
+        copy_text(funcname, sizeof funcname, error.funcname);
+        if (errstart(ERROR, TEXTDOMAIN)) {
+            errcode(error.sqlerrcode);
+            errmsg_internal("%s", error.message);
+            if (error.detail[0] != '\0') errdetail_internal("%s", error.detail);
+            if (error.hint[0] != '\0') errhint("%s", error.hint);
+            errfinish(filename, error.lineno, funcname[0] != '\0' ? funcname : nullptr);
+        }
     }
     ereport(ERROR, (errcode(error.sqlerrcode), errmsg_internal("%s", error.message),
                     error.detail[0] != '\0' ? errdetail_internal("%s", error.detail) : 0,
@@ -120,6 +148,9 @@ bool pg_try_invoke(void (*fn)(void*) noexcept, void* arg, ErrorBuffer* error) no
         copy_text(error->message, sizeof error->message, edata->message);
         copy_text(error->detail, sizeof error->detail, edata->detail);
         copy_text(error->hint, sizeof error->hint, edata->hint);
+        copy_text(error->filename, sizeof error->filename, edata->filename);
+        error->lineno = edata->lineno;
+        copy_text(error->funcname, sizeof error->funcname, edata->funcname);
         FreeErrorData(edata);
         ok = false;
     }
@@ -128,7 +159,9 @@ bool pg_try_invoke(void (*fn)(void*) noexcept, void* arg, ErrorBuffer* error) no
 }
 
 void throw_pg_error(const ErrorBuffer& error) {
-    throw PgError(error.sqlerrcode, error.message, error.detail, error.hint);
+    PgError e(error.sqlerrcode, error.message, error.detail, error.hint);
+    e.set_location(error.filename, error.lineno, error.funcname);
+    throw e;
 }
 
 }  // namespace lhv::pg

@@ -61,6 +61,10 @@ struct ErrorBuffer {
     char message[1024];
     char detail[512];
     char hint[512];
+    // Where PostgreSQL raised it (pg_call only; empty otherwise).
+    char filename[128];
+    int lineno;
+    char funcname[128];
 };
 
 // A PostgreSQL error caught by pg_call, carried through C++ as an exception.
@@ -72,11 +76,19 @@ public:
     int sqlerrcode() const noexcept { return sqlerrcode_; }
     const std::string& detail() const noexcept { return detail_; }
     const std::string& hint() const noexcept { return hint_; }
+    // Where PostgreSQL raised the error.
+    void set_location(const char* filename, int lineno, const char* funcname);
+    const char* filename() const noexcept { return filename_.c_str(); }
+    int lineno() const noexcept { return lineno_; }
+    const char* funcname() const noexcept { return funcname_.c_str(); }
 
 private:
     int sqlerrcode_;
     std::string detail_;
     std::string hint_;
+    std::string filename_;
+    int lineno_ = 0;
+    std::string funcname_;
 };
 
 // The SQLSTATE an ErrorKind maps to.
