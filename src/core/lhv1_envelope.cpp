@@ -118,12 +118,16 @@ std::string envelope_text(const Lhv1Envelope& envelope, const GraphParams& param
 }
 
 // Parses the JSON text of the envelope (which starts at byte kPreambleBytes).
+// Besides syntax errors, nlohmann throws out_of_range for a number too large
+// for a double (e.g. 1E400): every parser exception is a corrupt envelope.
 Json parse_envelope_json(const char* text, std::size_t size) {
     try {
         return Json::parse(text, text + size);
     } catch (const Json::parse_error& e) {
         corrupt("envelope at byte " + std::to_string(kPreambleBytes) +
                 " is not valid JSON (near byte " + std::to_string(kPreambleBytes + e.byte) + "): " + e.what());
+    } catch (const Json::exception& e) {
+        corrupt("envelope at byte " + std::to_string(kPreambleBytes) + " is not valid JSON: " + e.what());
     }
 }
 
@@ -185,7 +189,11 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
     if (metadata != json.end()) {
         if (!metadata->is_object())
             corrupt(std::string("envelope metadata has type ") + metadata->type_name() + ", expected object");
-        envelope.metadata_json = metadata->dump();
+        try {
+            envelope.metadata_json = metadata->dump();
+        } catch (const Json::exception& e) {  // cannot happen after a successful parse; stay safe
+            corrupt(std::string("envelope metadata cannot be serialised: ") + e.what());
+        }
     }
     *graph_offset = kPreambleBytes + length;
     return envelope;

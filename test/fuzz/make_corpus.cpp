@@ -49,6 +49,7 @@ std::string snapshot_of(const Seed& seed, std::uint32_t rng_seed) {
     envelope.metadata_json = seed.metadata;
     lhv::StringSink sink;
     lhv::encode_lhv1(envelope, graph, sink);
+    graph.destroy();  // HeapChunkMemory does not free blocks still in use
     return sink.bytes;
 }
 

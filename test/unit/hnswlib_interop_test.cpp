@@ -147,6 +147,19 @@ double compare_searches(const hnswlib::HierarchicalNSW<float>& stock, const Hnsw
     return fraction;
 }
 
+// Gives a graph's blocks back at the end of a scope (HeapChunkMemory does
+// not free blocks still in use).
+class DestroyAtEnd {
+public:
+    explicit DestroyAtEnd(HnswGraph& graph) : graph_(graph) {}
+    ~DestroyAtEnd() { graph_.destroy(); }
+    DestroyAtEnd(const DestroyAtEnd&) = delete;
+    DestroyAtEnd& operator=(const DestroyAtEnd&) = delete;
+
+private:
+    HnswGraph& graph_;
+};
+
 GraphParams make_params(Metric metric) {
     GraphParams p;
     p.dimension = kDim;
@@ -166,6 +179,7 @@ TEST_P(Interop, LhvGraphLoadsInStockHnswlib) {
     HeapChunkMemory memory;
     StdGraphLocks locks(HnswGraph::kLockSlots);
     HnswGraph graph(memory, locks, HnswGraph::create(memory, make_params(metric)));
+    DestroyAtEnd destroy_graph(graph);
     for (std::size_t i = 0; i < data.n; i++) graph.add(data.row(i), 1000 + i);
 
     lhv::StringSink sink;
@@ -204,6 +218,7 @@ TEST_P(Interop, StockHnswlibIndexLoadsInLhv) {
     StdGraphLocks locks(HnswGraph::kLockSlots);
     const ChunkHandle handle = lhv::read_hnswlib_graph(bytes.data(), bytes.size(), make_params(metric), memory);
     HnswGraph graph(memory, locks, handle);
+    DestroyAtEnd destroy_graph(graph);
     ASSERT_EQ(graph.size(), kBase);
     EXPECT_EQ(graph.deleted_count(), 1u);
     EXPECT_TRUE(graph.is_deleted(11));
@@ -240,6 +255,7 @@ TEST_P(Interop, EmptyGraphBytesMatchStockHnswlib) {
     HeapChunkMemory memory;
     StdGraphLocks locks(HnswGraph::kLockSlots);
     HnswGraph graph(memory, locks, HnswGraph::create(memory, make_params(metric)));
+    DestroyAtEnd destroy_graph(graph);
     lhv::StringSink sink;
     lhv::write_hnswlib_graph(graph, sink);
     EXPECT_TRUE(sink.bytes == read_file(file.path()));
@@ -247,6 +263,7 @@ TEST_P(Interop, EmptyGraphBytesMatchStockHnswlib) {
     const std::string bytes = read_file(file.path());
     HeapChunkMemory other;
     HnswGraph loaded(other, locks, lhv::read_hnswlib_graph(bytes.data(), bytes.size(), make_params(metric), other));
+    DestroyAtEnd destroy_loaded(loaded);
     EXPECT_EQ(loaded.size(), 0u);
     EXPECT_EQ(loaded.entry_point(), -1);
 }

@@ -48,13 +48,25 @@ struct OwnedGraph {
         handle = HnswGraph::create(memory, params);
         graph = std::make_unique<HnswGraph>(memory, locks, handle);
     }
-    // Takes a graph already decoded into `memory` (moved in by the caller).
+    // An empty holder; attach() a graph decoded into `memory`.
     OwnedGraph() = default;
     void attach(ChunkHandle h) {
         handle = h;
         graph = std::make_unique<HnswGraph>(memory, locks, handle);
     }
+    // HeapChunkMemory does not free blocks still in use: give them back.
+    ~OwnedGraph() {
+        if (graph) graph->destroy();
+    }
+    OwnedGraph(const OwnedGraph&) = delete;
+    OwnedGraph& operator=(const OwnedGraph&) = delete;
 };
+
+// Gives back every block of the graph at `handle`.
+void destroy_graph(lhv::ChunkMemory& memory, ChunkHandle handle) {
+    StdGraphLocks locks(HnswGraph::kLockSlots);
+    HnswGraph(memory, locks, handle).destroy();
+}
 
 GraphParams make_params(std::uint32_t dim, std::uint32_t m, Metric metric) {
     GraphParams p;
@@ -162,7 +174,7 @@ std::string with_envelope_text(const std::string& snapshot, const std::string& t
 std::string corrupt_message(const std::string& bytes) {
     HeapChunkMemory memory;
     try {
-        lhv::decode_lhv1(bytes.data(), bytes.size(), memory, nullptr);
+        destroy_graph(memory, lhv::decode_lhv1(bytes.data(), bytes.size(), memory, nullptr));
     } catch (const lhv::Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::CorruptSnapshot) << e.what();
         EXPECT_EQ(memory.allocated_bytes(), 0u) << "a rejected snapshot left memory allocated";
@@ -334,6 +346,10 @@ TEST_F(MalformedSnapshot, PreambleAndEnvelopeErrors) {
 
     EXPECT_CORRUPT(with_envelope_text(valid, "{\"version\":1,"), "not valid JSON");
     EXPECT_CORRUPT(with_envelope_text(valid, ""), "not valid JSON");
+    // Found by the fuzzer: a number beyond double's range makes nlohmann
+    // throw out_of_range rather than parse_error.
+    EXPECT_CORRUPT(with_envelope_text(valid, "{\"metadx\":111111E11111}"), "not valid JSON");
+    EXPECT_CORRUPT(with_envelope_text(valid, "[1E400]"), "not valid JSON");
     EXPECT_CORRUPT(with_envelope_text(valid, "[1,2,3]"), "has JSON type array, expected object");
     EXPECT_CORRUPT(with_envelope_text(valid, "{\"a\":\"\xC3\x28\"}"), "not valid JSON");  // bad UTF-8
 
@@ -465,7 +481,7 @@ TEST_F(MalformedSnapshot, AbsurdElementCountAllocatesNothing) {
         HeapChunkMemory memory;
         memory.set_limit(4096);
         try {
-            lhv::decode_lhv1(lying.data(), lying.size(), memory, nullptr);
+            destroy_graph(memory, lhv::decode_lhv1(lying.data(), lying.size(), memory, nullptr));
             ADD_FAILURE() << "count " << count << " accepted";
         } catch (const lhv::Error& e) {
             EXPECT_EQ(e.kind(), ErrorKind::CorruptSnapshot) << e.what();
@@ -483,17 +499,19 @@ TEST_F(MalformedSnapshot, FailedLoadGivesMemoryBack) {
     std::size_t full = 0, header_only = 0;
     {
         HeapChunkMemory memory;
-        lhv::decode_lhv1(valid.data(), valid.size(), memory, nullptr);
+        const ChunkHandle loaded = lhv::decode_lhv1(valid.data(), valid.size(), memory, nullptr);
         full = memory.allocated_bytes();
+        destroy_graph(memory, loaded);
         HeapChunkMemory empty;
-        HnswGraph::create(empty, make_params(kDim, kM, Metric::L2));
+        const ChunkHandle created = HnswGraph::create(empty, make_params(kDim, kM, Metric::L2));
         header_only = empty.allocated_bytes();
+        destroy_graph(empty, created);
     }
     ASSERT_LT(header_only, full);
     HeapChunkMemory memory;
     memory.set_limit(header_only + (full - header_only) / 2);
     try {
-        lhv::decode_lhv1(valid.data(), valid.size(), memory, nullptr);
+        destroy_graph(memory, lhv::decode_lhv1(valid.data(), valid.size(), memory, nullptr));
         ADD_FAILURE() << "decoded within half the memory it needs";
     } catch (const lhv::Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::OutOfMemory) << e.what();
@@ -623,6 +641,8 @@ TEST(Lhv1Codec, RandomMutationsNeverCrash) {
             EXPECT_LE(results.size(), 10u);
             for (const auto& r : results) EXPECT_LT(r.id, graph.size());
         }
+        graph.destroy();
+        EXPECT_EQ(memory.allocated_bytes(), 0u);
     }
     EXPECT_GT(rejected, 1000u);
     EXPECT_GT(accepted, 10u) << "mutations of vector values should still decode";
