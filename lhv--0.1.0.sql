@@ -35,3 +35,51 @@ CREATE VIEW lhv_memory AS SELECT * FROM lhv_memory();
 CREATE FUNCTION lhv_snapshot_info(snapshot bytea) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'lhv_snapshot_info'
     LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- Distance operators on real[], usable with or without an index. Each
+-- computes in double precision over the exact inputs.
+CREATE FUNCTION lhv_l2_distance(real[], real[]) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhv_l2_distance(real[], real[]) IS 'Euclidean distance';
+
+CREATE FUNCTION lhv_cosine_distance(real[], real[]) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhv_cosine_distance(real[], real[]) IS '1 - cosine similarity';
+
+CREATE FUNCTION lhv_negative_inner_product(real[], real[]) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhv_negative_inner_product(real[], real[]) IS 'negative inner product';
+
+CREATE OPERATOR <-> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = lhv_l2_distance, COMMUTATOR = '<->'
+);
+CREATE OPERATOR <=> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = lhv_cosine_distance, COMMUTATOR = '<=>'
+);
+CREATE OPERATOR <#> (
+    LEFTARG = real[], RIGHTARG = real[], FUNCTION = lhv_negative_inner_product, COMMUTATOR = '<#>'
+);
+
+-- The access method.
+CREATE FUNCTION lhv_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+CREATE ACCESS METHOD lhv TYPE INDEX HANDLER lhv_handler;
+COMMENT ON ACCESS METHOD lhv IS 'HNSW graph in shared memory for ORDER BY distance LIMIT k';
+
+-- Support function 1 of each operator class tells the index its metric.
+CREATE FUNCTION lhv_l2_metric(internal) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhv_ip_metric(internal) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhv_cosine_metric(internal) RETURNS int4
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR CLASS lhv_l2_ops FOR TYPE real[] USING lhv AS
+    OPERATOR 1 <-> (real[], real[]) FOR ORDER BY float_ops,
+    FUNCTION 1 lhv_l2_metric(internal);
+CREATE OPERATOR CLASS lhv_ip_ops FOR TYPE real[] USING lhv AS
+    OPERATOR 1 <#> (real[], real[]) FOR ORDER BY float_ops,
+    FUNCTION 1 lhv_ip_metric(internal);
+CREATE OPERATOR CLASS lhv_cosine_ops FOR TYPE real[] USING lhv AS
+    OPERATOR 1 <=> (real[], real[]) FOR ORDER BY float_ops,
+    FUNCTION 1 lhv_cosine_metric(internal);

@@ -31,6 +31,40 @@
 // Name of lhv's struct in the main shared memory segment.
 #define LHV_SHMEM_NAME "lhv control"
 
+// ---- The access method ----
+
+// Index options, WITH (m = ..., ef_construction = ...).
+#define LHV_M_DEFAULT 16
+#define LHV_M_MIN 2
+#define LHV_M_MAX 100
+#define LHV_EF_CONSTRUCTION_DEFAULT 64
+#define LHV_EF_CONSTRUCTION_MIN 4
+#define LHV_EF_CONSTRUCTION_MAX 1000
+
+// Access method GUCs (lhv.ef_search, lhv.max_scan_tuples, lhv.build_threads).
+#define LHV_EF_SEARCH_DEFAULT 40
+#define LHV_EF_SEARCH_MIN 1
+#define LHV_EF_SEARCH_MAX 1000
+#define LHV_MAX_SCAN_TUPLES_DEFAULT 20000
+#define LHV_MAX_SCAN_TUPLES_MIN 1
+#define LHV_MAX_SCAN_TUPLES_MAX 100000000
+#define LHV_BUILD_THREADS_DEFAULT 0
+#define LHV_BUILD_THREADS_MIN 0
+#define LHV_BUILD_THREADS_MAX 64
+
+// Operator class layout: strategy 1 is the ORDER BY distance operator;
+// support function 1 returns the metric (lhv::Metric) as an int4.
+#define LHV_DISTANCE_STRATEGY 1
+#define LHV_METRIC_PROC 1
+#define LHV_SUPPORT_PROCS 1
+
+// A distance over a few hundred dimensions costs many operator evaluations.
+#define LHV_DISTANCE_COST_FACTOR 10.0
+
+// Build sub-phases shown in pg_stat_progress_create_index.
+#define LHV_PHASE_READ_HEAP 2
+#define LHV_PHASE_INSERT 3
+
 // GUC variables, defined in lhv_module.cpp.
 extern int lhv_shared_memory_reserved_mb;
 extern int lhv_max_shared_memory_mb;

@@ -12,6 +12,8 @@ void _PG_init(void);
 }
 
 #include "dsa_memory.h"
+#include "lhv_am.h"
+#include "lifecycle.h"
 #include "lhv_config.h"
 #include "shmem.h"
 
@@ -58,4 +60,6 @@ void _PG_init(void) {
     define_gucs();
     lhv::pg::install_shmem_hooks();
     lhv::pg::register_dsa_memory_callbacks();
+    lhv_am_init();
+    lhv_lifecycle_init();
 }

@@ -195,6 +195,28 @@ bool registry_remove(Oid database, Oid index) {
     return true;
 }
 
+bool registry_remove_entry(const RegistryEntry& entry) {
+    LhvControl* c = ctl();
+    if (entry.slot < 0 || entry.slot >= c->max_indexes) return false;
+    const RegistryEntry* e = &entry;
+    bool removed = false;
+    bool* removed_out = &removed;
+    const dsa_pointer graph = pg_call([c, e, removed_out] {
+        LWLockAcquire(c->registry_lock, LW_EXCLUSIVE);
+        dsa_pointer result = InvalidDsaPointer;
+        if (c->slots[e->slot].generation == e->generation && c->slots[e->slot].state != SlotState::Free) {
+            result = clear_slot(c, e->slot);
+            *removed_out = true;
+        }
+        LWLockRelease(c->registry_lock);
+        return result;
+    });
+    if (!removed) return false;
+    wait_for_slot_users(c, entry.slot);
+    free_graph(graph);
+    return true;
+}
+
 int registry_remove_all_for_database(Oid database) {
     LhvControl* c = ctl();
     // Slots and graphs removed, filled under the lock without allocating.

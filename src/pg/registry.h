@@ -69,6 +69,10 @@ LWLock* registry_slot_lock(const RegistryEntry& entry);
 // waiting for current holders of the slot lock. Returns false if absent.
 bool registry_remove(Oid database, Oid index);
 
+// Removes the slot `entry` names if it still holds the same generation (a
+// claim being undone) and frees its graph. Returns false if it changed.
+bool registry_remove_entry(const RegistryEntry& entry);
+
 // Removes every index of `database` (DROP DATABASE) and frees their graphs.
 // Returns how many were removed.
 int registry_remove_all_for_database(Oid database);

@@ -1,0 +1,82 @@
+// am_vacuum.cpp: VACUUM: mark the graph elements of dead rows deleted
+// (ambulkdelete), then rewire the neighbour lists around them
+// (amvacuumcleanup), so that a heap TID reused later never returns a wrong
+// row and recall holds after heavy churn.
+extern "C" {
+#include "postgres.h"
+
+#include "commands/vacuum.h"
+}
+
+#include "guard.h"
+#include "index_graph.h"
+#include "lhv_am.h"
+
+IndexBulkDeleteResult* lhv_bulk_delete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                       IndexBulkDeleteCallback callback, void* callback_state)
+{
+    if (stats == NULL)
+        stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+
+    // A graph not in memory (not used since the restart) will be rebuilt from
+    // the table, which by then no longer has these rows.
+    LhvGraphRef ref;
+    if (!lhv_graph_open_if_loaded(info->index, &ref)) {
+        stats->estimated_count = true;
+        return stats;
+    }
+
+    // Read labels in batches inside the guard; ask the callback outside it.
+    const uint32 batch = 1024;
+    uint64* labels = static_cast<uint64*>(palloc(sizeof(uint64) * batch));
+    bool* deleted = static_cast<bool*>(palloc(sizeof(bool) * batch));
+    uint32 size = lhv::pg::lhv_guard([&] { return ref.graph->size(); });
+    for (uint32 base = 0; base < size; base += batch) {
+        uint32 n = Min(batch, size - base);
+        lhv::pg::lhv_guard([&] {
+            for (uint32 j = 0; j < n; j++) {
+                deleted[j] = ref.graph->is_deleted(base + j);
+                labels[j] = ref.graph->label(base + j);
+            }
+        });
+        vacuum_delay_point();
+        for (uint32 j = 0; j < n; j++) {
+            if (deleted[j])
+                continue;
+            ItemPointerData tid;
+            lhv_label_to_tid(labels[j], &tid);
+            if (callback(&tid, callback_state)) {
+                lhv_graph_mark_deleted(&ref, base + j);
+                stats->tuples_removed += 1;
+            } else {
+                stats->num_index_tuples += 1;
+            }
+        }
+    }
+    pfree(labels);
+    pfree(deleted);
+    return stats;
+}
+
+IndexBulkDeleteResult* lhv_vacuum_cleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats)
+{
+    if (info->analyze_only)
+        return stats;
+
+    LhvGraphRef ref;
+    bool loaded = lhv_graph_open_if_loaded(info->index, &ref);
+
+    // Only a VACUUM that deleted something has lists to repair.
+    if (stats != NULL && stats->tuples_removed > 0 && loaded)
+        lhv_graph_repair(&ref);
+
+    if (stats == NULL) {
+        stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+        if (loaded)
+            stats->num_index_tuples = lhv_graph_live_count(&ref);
+        else
+            stats->estimated_count = true;
+    }
+    stats->num_pages = 0;
+    return stats;
+}

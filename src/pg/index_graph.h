@@ -1,0 +1,87 @@
+// index_graph.h: the shared graph of one lhv index, as the access method uses
+// it: find it in the registry (rebuilding it from the table on first access
+// after a restart), and search, insert and vacuum it.
+//
+// These are PostgreSQL-style functions: they ereport, and run their C++ work
+// inside lhv_guard. Call them from access method callbacks, never from C++.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "nodes/execnodes.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+}
+
+#include "../core/hnsw_graph.h"
+#include "registry.h"
+
+// A statement's handle on an index's graph. Trivially copyable: the view it
+// points to is owned by this backend's view cache.
+struct LhvGraphRef {
+    lhv::pg::RegistryEntry entry;
+    lhv::HnswGraph* graph;  // NULL while the index holds no vector
+};
+
+// Heap TIDs are the graph's labels.
+static inline uint64 lhv_tid_to_label(ItemPointer tid)
+{
+    return (uint64(ItemPointerGetBlockNumberNoCheck(tid)) << 16) |
+           uint64(ItemPointerGetOffsetNumberNoCheck(tid));
+}
+
+static inline void lhv_label_to_tid(uint64 label, ItemPointer tid)
+{
+    ItemPointerSet(tid, BlockNumber(label >> 16), OffsetNumber(label & 0xFFFF));
+}
+
+// The engine parameters of `index` (options, metric from its operator class)
+// for vectors of `dimension`.
+lhv::GraphParams lhv_index_params(Relation index, int dimension);
+
+// The graph of `index`, rebuilt from `heap` if it is not in memory (first
+// access after a restart). Returns false when the index holds no vector.
+bool lhv_graph_open(Relation index, Relation heap, LhvGraphRef* ref);
+
+// Like lhv_graph_open, but never rebuilds: false if the graph is not in memory.
+bool lhv_graph_open_if_loaded(Relation index, LhvGraphRef* ref);
+
+// Adds one vector (already checked finite) under `label`; creates the graph
+// if this is the index's first vector. Rejects a dimension other than the
+// index's with 22000.
+void lhv_graph_insert(Relation index, Relation heap, const float* vector, int dimension,
+                      uint64 label);
+
+// Up to k nearest live elements into `out` (room for k), nearest first.
+int lhv_graph_search(const LhvGraphRef* ref, const float* query, int dimension, int k, int ef,
+                     lhv::SearchResult* out);
+
+// Live elements (added and not deleted).
+uint32 lhv_graph_live_count(const LhvGraphRef* ref);
+
+// The next live element at or after *next_id, advancing *next_id past it.
+bool lhv_graph_next_live(const LhvGraphRef* ref, uint32* next_id, uint64* label);
+
+// Marks `id` deleted.
+void lhv_graph_mark_deleted(const LhvGraphRef* ref, uint32 id);
+
+// Rewires neighbour lists around deleted elements, excluding inserts meanwhile.
+void lhv_graph_repair(const LhvGraphRef* ref);
+
+// Builds the graph of `index` from every row of `heap` and publishes it.
+// CREATE INDEX / REINDEX / TRUNCATE pass `replace` (any old graph is freed;
+// the new one belongs to the transaction); the rebuild after a restart does
+// not, and returns false if another backend claimed the index first.
+// Sets the rows seen and the vectors indexed.
+bool lhv_graph_build(Relation heap, Relation index, IndexInfo* indexInfo, bool replace,
+                     double* heap_tuples, double* index_tuples);
+
+// For lhv_graph_build: claims the registry slot of `index` for a graph being
+// built (freeing any graph it had when `replace`), and tracks it so that an
+// abort frees it. Returns false if another backend already holds the slot
+// (only possible without `replace`).
+bool lhv_graph_claim(Relation index, bool replace, lhv::pg::RegistryEntry* entry);
+
+// Makes a claimed slot usable with `header` (InvalidDsaPointer: no vector yet).
+void lhv_graph_publish(const lhv::pg::RegistryEntry& entry, dsa_pointer header, bool transactional);
