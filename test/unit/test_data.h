@@ -4,11 +4,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <utility>
 #include <vector>
 
 #include "distance.h"
+#include "errors.h"
+#include "hnsw_graph.h"
+#include "memory.h"
 
 namespace lhv_test {
 
@@ -93,6 +97,76 @@ inline double recall(const std::vector<std::uint64_t>& found, const std::vector<
     for (std::uint64_t t : truth)
         if (std::find(found.begin(), found.end(), t) != found.end()) hits++;
     return double(hits) / double(truth.size());
+}
+
+// A base set and queries drawn from the same distribution (but not in the base).
+struct Workload {
+    Dataset base;
+    Dataset queries;
+};
+
+// Splits the last `queries` rows of `all` off as the queries.
+inline Workload split_off_queries(const Dataset& all, std::size_t queries) {
+    Workload w;
+    std::size_t n = all.n - queries;
+    w.base = Dataset{n, all.dim, std::vector<float>(all.values.begin(), all.values.begin() + n * all.dim)};
+    w.queries = Dataset{queries, all.dim, std::vector<float>(all.values.begin() + n * all.dim, all.values.end())};
+    return w;
+}
+
+enum class DataKind { Uniform, Clustered };
+
+inline const char* data_kind_name(DataKind kind) { return kind == DataKind::Uniform ? "uniform" : "clustered"; }
+
+// The recall workloads: n base vectors + `queries` queries, uniform or in 50 clusters.
+inline Workload make_workload(DataKind kind, std::size_t n, std::size_t queries, std::size_t dim,
+                              std::uint32_t seed) {
+    Dataset all = kind == DataKind::Uniform ? uniform_dataset(n + queries, dim, seed)
+                                            : clustered_dataset(n + queries, dim, 50, seed);
+    return split_off_queries(all, queries);
+}
+
+// A graph on process heap with std::mutex locks, destroyed with the object.
+struct HeapGraph {
+    explicit HeapGraph(const lhv::GraphParams& params)
+        : locks(lhv::HnswGraph::kLockSlots),
+          header(lhv::HnswGraph::create(memory, params)),
+          graph(std::make_unique<lhv::HnswGraph>(memory, locks, header)) {}
+    ~HeapGraph() { graph->destroy(); }
+
+    // Adds every row of `data` with its row number as label.
+    void add_all(const Dataset& data) {
+        for (std::size_t i = 0; i < data.n; i++) graph->add(data.row(i), i);
+    }
+
+    lhv::HeapChunkMemory memory;
+    lhv::StdGraphLocks locks;
+    lhv::ChunkHandle header;
+    std::unique_ptr<lhv::HnswGraph> graph;
+};
+
+// Mean recall@k of `search(query) -> labels` against exact answers (skipping `skip(i)` rows).
+template <typename Search, typename Skip>
+double mean_recall(lhv::Metric metric, const Workload& w, std::size_t k, Search search, Skip skip) {
+    double total = 0;
+    for (std::size_t q = 0; q < w.queries.n; q++) {
+        std::vector<std::uint64_t> truth = brute_force_knn(metric, w.base, w.queries.row(q), k, skip);
+        total += recall(search(w.queries.row(q)), truth);
+    }
+    return total / double(w.queries.n);
+}
+
+template <typename Search>
+double mean_recall(lhv::Metric metric, const Workload& w, std::size_t k, Search search) {
+    return mean_recall(metric, w, k, search, [](std::size_t) { return false; });
+}
+
+// Labels of an lhv search, nearest first.
+inline std::vector<std::uint64_t> search_labels(const lhv::HnswGraph& graph, const float* query, std::size_t k,
+                                               std::size_t ef) {
+    std::vector<std::uint64_t> labels;
+    for (const lhv::SearchResult& r : graph.search(query, k, ef)) labels.push_back(r.label);
+    return labels;
 }
 
 }  // namespace lhv_test
