@@ -1,15 +1,20 @@
 // fuzz_lhv1_decode.cpp: libFuzzer target for decode_lhv1, the decoder of
-// LHV1 snapshots (the only outside bytes the engine parses).
+// LHV1 snapshots (the only outside bytes the engine parses). An input that
+// does not start with "LHV1" goes to read_hnswlib_graph instead, with params
+// picked by its first byte (see fuzz_seeds.h), so the graph parser is fuzzed
+// without the JSON envelope in the way.
 //
 // Every input must either be rejected with lhv::Error or decode into a graph
 // that can be searched. Anything else (a crash, a sanitizer report, another
 // exception type, a huge allocation) is a finding.
 #include <cmath>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "errors.h"
+#include "fuzz_seeds.h"
 #include "hnsw_graph.h"
 #include "lhv1_codec.h"
 
@@ -32,15 +37,32 @@ void search_once(lhv::ChunkMemory& memory, lhv::ChunkHandle handle, const std::u
     graph.destroy();
 }
 
+// The graph params a raw-graph input selects with its first byte.
+lhv::GraphParams raw_params(std::uint8_t selector) {
+    const lhv_fuzz::Seed& seed = lhv_fuzz::kFuzzSeeds[selector % lhv_fuzz::kFuzzSeedCount];
+    lhv::GraphParams params;
+    params.dimension = seed.dimension;
+    params.m = seed.m;
+    params.ef_construction = lhv_fuzz::kFuzzEfConstruction;
+    params.metric = seed.metric;
+    return params;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     lhv::HeapChunkMemory memory;
     memory.set_limit(kMemoryLimit);
+    const char* bytes = reinterpret_cast<const char*>(data);
+    const bool snapshot = size < 4 || std::memcmp(bytes, "LHV1", 4) == 0;
     lhv::ChunkHandle handle = lhv::kInvalidChunk;
     try {
-        lhv::Lhv1Envelope envelope;
-        handle = lhv::decode_lhv1(reinterpret_cast<const char*>(data), size, memory, &envelope);
+        if (snapshot) {
+            lhv::Lhv1Envelope envelope;
+            handle = lhv::decode_lhv1(bytes, size, memory, &envelope);
+        } else {
+            handle = lhv::read_hnswlib_graph(bytes + 1, size - 1, raw_params(data[0]), memory);
+        }
     } catch (const lhv::Error&) {
         if (memory.allocated_bytes() != 0) __builtin_trap();  // a rejected input kept memory
         return 0;

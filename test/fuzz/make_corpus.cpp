@@ -1,6 +1,7 @@
-// make_corpus.cpp: writes a seed corpus of small valid LHV1 snapshots for
-// fuzz_lhv1_decode (every metric, empty and one-element graphs, several
-// levels, deleted elements, metadata), plus a libFuzzer dictionary.
+// make_corpus.cpp: writes a seed corpus for fuzz_lhv1_decode: small valid
+// LHV1 snapshots (every metric, empty and one-element graphs, several
+// levels, deleted elements, metadata), the same graphs as raw hnswlib bytes
+// behind a selector byte (see fuzz_seeds.h), and a libFuzzer dictionary.
 //
 //   make_lhv1_corpus <corpus-dir> [dictionary-file]
 #include <cstdio>
@@ -10,31 +11,26 @@
 #include <vector>
 
 #include "errors.h"
+#include "fuzz_seeds.h"
 #include "hnsw_graph.h"
 #include "lhv1_codec.h"
 
 namespace {
 
-struct Seed {
-    lhv::Metric metric;
-    std::uint32_t dimension;
-    std::uint32_t m;
-    std::uint32_t elements;
-    std::uint32_t deleted;  // every deleted-th element is marked deleted (0: none)
-    const char* metadata;
-};
+using lhv_fuzz::Seed;
 
-// Builds one graph from uniform random vectors and encodes it.
-std::string snapshot_of(const Seed& seed, std::uint32_t rng_seed) {
+// Builds one graph from uniform random vectors; returns its LHV1 snapshot
+// and, in *raw, its selector byte followed by its hnswlib graph bytes.
+std::string snapshot_of(const Seed& seed, std::uint8_t selector, std::string* raw) {
     lhv::HeapChunkMemory memory;
     lhv::StdGraphLocks locks(lhv::HnswGraph::kLockSlots);
     lhv::GraphParams params;
     params.dimension = seed.dimension;
     params.m = seed.m;
-    params.ef_construction = 16;
+    params.ef_construction = lhv_fuzz::kFuzzEfConstruction;
     params.metric = seed.metric;
     lhv::HnswGraph graph(memory, locks, lhv::HnswGraph::create(memory, params));
-    std::mt19937 rng(rng_seed);
+    std::mt19937 rng(1000 + selector);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     std::vector<float> v(seed.dimension);
     for (std::uint32_t i = 0; i < seed.elements; i++) {
@@ -49,6 +45,9 @@ std::string snapshot_of(const Seed& seed, std::uint32_t rng_seed) {
     envelope.metadata_json = seed.metadata;
     lhv::StringSink sink;
     lhv::encode_lhv1(envelope, graph, sink);
+    lhv::StringSink graph_bytes;
+    lhv::write_hnswlib_graph(graph, graph_bytes);
+    *raw = std::string(1, static_cast<char>(selector)) + graph_bytes.bytes;
     graph.destroy();  // HeapChunkMemory does not free blocks still in use
     return sink.bytes;
 }
@@ -75,26 +74,16 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string dir = argv[1];
-    const Seed seeds[] = {
-        {lhv::Metric::L2, 4, 2, 0, 0, "{}"},
-        {lhv::Metric::L2, 3, 2, 1, 0, "{}"},
-        {lhv::Metric::L2, 4, 2, 40, 0, R"({"ids":["a","b"],"n":2})"},
-        {lhv::Metric::L2, 2, 3, 60, 7, "{}"},
-        {lhv::Metric::InnerProduct, 4, 2, 30, 0, "{}"},
-        {lhv::Metric::InnerProduct, 5, 4, 50, 5, R"({"x":[1,2.5,null,true]})"},
-        {lhv::Metric::Cosine, 4, 2, 0, 0, "{}"},
-        {lhv::Metric::Cosine, 4, 2, 45, 9, "{}"},
-        {lhv::Metric::Cosine, 8, 3, 25, 0, R"({"k":"v"})"},
-    };
-    std::uint32_t index = 0;
-    for (const Seed& seed : seeds) {
-        const std::string path = dir + "/seed_" + std::to_string(index) + "_" + lhv::metric_name(seed.metric) +
-                                 "_" + std::to_string(seed.elements) + ".lhv1";
-        if (!write_file(path, snapshot_of(seed, 1000 + index))) {
-            std::fprintf(stdout, "cannot write %s\n", path.c_str());
+    for (std::size_t i = 0; i < lhv_fuzz::kFuzzSeedCount; i++) {
+        const Seed& seed = lhv_fuzz::kFuzzSeeds[i];
+        const std::string stem = dir + "/seed_" + std::to_string(i) + "_" + lhv::metric_name(seed.metric) + "_" +
+                                 std::to_string(seed.elements);
+        std::string raw;
+        const std::string snapshot = snapshot_of(seed, static_cast<std::uint8_t>(i), &raw);
+        if (!write_file(stem + ".lhv1", snapshot) || !write_file(stem + ".hnswlib", raw)) {
+            std::fprintf(stdout, "cannot write %s\n", stem.c_str());
             return 1;
         }
-        index++;
     }
     if (argc >= 3) {
         std::ofstream dict(argv[2]);
