@@ -13,6 +13,8 @@ packages=(
   libgtest-dev googletest libipc-run-perl clang libclang-rt-14-dev
   # demo and benchmarks: data set, loaders, plots
   dataset-fashion-mnist python3 python3-numpy python3-psycopg2 python3-matplotlib
+  # numpy with an optimised BLAS, for exact ground truth in seconds, not minutes
+  libopenblas0-pthread
 )
 
 missing=()
