@@ -110,7 +110,8 @@ static bool lhv_scan_first_return(LhvScanState* so, uint64 label)
 static bool lhv_scan_next_batch(LhvScanState* so)
 {
     uint32 live = lhv_graph_live_count(&so->ref);
-    int64 budget = lhv_max_scan_tuples;
+    // The engine bounds one search's candidate list; past that the scan stops.
+    int64 budget = Min(int64(lhv_max_scan_tuples), int64(lhv::kMaxEfSearch));
     int k = so->searched_k == 0 ? lhv_ef_search : so->searched_k * 2;
     k = int(Min(int64(k), Min(budget, int64(live))));
     if (k <= so->searched_k || k <= 0)
