@@ -24,6 +24,25 @@ using Json = nlohmann::json;
 
 constexpr char kMagic[4] = {'L', 'H', 'V', '1'};
 constexpr std::size_t kPreambleBytes = 8;  // magic + envelope length
+// nlohmann's dump() and parts of its destruction recurse once per nesting
+// level: 100,000 nested arrays overflow the stack. Envelopes (metadata
+// included) may nest at most this deep, checked while parsing, on encode as
+// on decode, so lhv never writes a snapshot it cannot read.
+constexpr int kMaxJsonDepth = 1000;
+
+struct TooDeep {};
+
+// Parses JSON text, throwing TooDeep past `max_depth` levels of nesting
+// and nlohmann's exceptions on malformed text.
+Json parse_json_limited(const char* begin, const char* end, int max_depth) {
+    const Json::parser_callback_t depth_guard = [max_depth](int depth, Json::parse_event_t event, Json&) {
+        if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+            depth >= max_depth)
+            throw TooDeep{};
+        return true;
+    };
+    return Json::parse(begin, end, depth_guard);
+}
 
 [[noreturn]] void corrupt(const std::string& what) {
     throw Error(ErrorKind::CorruptSnapshot, "LHV1 snapshot: " + what);
@@ -90,7 +109,18 @@ std::string envelope_text(const Lhv1Envelope& envelope, const GraphParams& param
         throw Error(ErrorKind::InvalidParameter,
                     "LHV1 encode: ef_search " + std::to_string(envelope.ef_search) + " is outside [1, " +
                         std::to_string(kMaxEfSearch) + "]");
-    Json metadata = Json::parse(envelope.metadata_json, nullptr, /*allow_exceptions=*/false);
+    Json metadata;
+    try {
+        // The metadata object sits one level inside the envelope.
+        metadata = parse_json_limited(envelope.metadata_json.data(),
+                                      envelope.metadata_json.data() + envelope.metadata_json.size(),
+                                      kMaxJsonDepth - 1);
+    } catch (const TooDeep&) {
+        throw Error(ErrorKind::InvalidParameter, "LHV1 encode: metadata nests deeper than " +
+                                                     std::to_string(kMaxJsonDepth - 1) + " levels");
+    } catch (const Json::exception& e) {
+        throw Error(ErrorKind::InvalidParameter, std::string("LHV1 encode: metadata is not valid JSON: ") + e.what());
+    }
     if (!metadata.is_object())
         throw Error(ErrorKind::InvalidParameter, "LHV1 encode: metadata is not a JSON object");
     Json json = {
@@ -122,7 +152,10 @@ std::string envelope_text(const Lhv1Envelope& envelope, const GraphParams& param
 // for a double (e.g. 1E400): every parser exception is a corrupt envelope.
 Json parse_envelope_json(const char* text, std::size_t size) {
     try {
-        return Json::parse(text, text + size);
+        return parse_json_limited(text, text + size, kMaxJsonDepth);
+    } catch (const TooDeep&) {
+        corrupt("envelope at byte " + std::to_string(kPreambleBytes) + " nests deeper than " +
+                std::to_string(kMaxJsonDepth) + " levels");
     } catch (const Json::parse_error& e) {
         corrupt("envelope at byte " + std::to_string(kPreambleBytes) +
                 " is not valid JSON (near byte " + std::to_string(kPreambleBytes + e.byte) + "): " + e.what());

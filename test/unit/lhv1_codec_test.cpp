@@ -327,6 +327,36 @@ TEST(Lhv1Codec, EncodeRejectsBadEnvelopeValues) {
     EXPECT_THROW(lhv::encode_lhv1(e, *g.graph, sink), lhv::Error);
 }
 
+// nlohmann's dump() recurses per nesting level: 100,000 nested arrays used
+// to overflow the stack. Envelopes nest at most 1000 levels, metadata (one
+// level down) at most 999, on encode as on decode.
+TEST(Lhv1Codec, DeepJsonNestingIsRejectedNotCrashing) {
+    OwnedGraph g(make_params(3, 2, Metric::L2));
+    auto nested = [](std::size_t arrays) {
+        return "{\"a\":" + std::string(arrays, '[') + std::string(arrays, ']') + "}";
+    };
+    Lhv1Envelope e;
+    e.metadata_json = nested(998);  // 999 levels: the deepest allowed
+    const std::string snapshot = encode(*g.graph, e);
+    std::size_t offset = 0;
+    EXPECT_EQ(Json::parse(lhv::decode_lhv1_envelope(snapshot.data(), snapshot.size(), &offset).metadata_json),
+              Json::parse(e.metadata_json));
+
+    e.metadata_json = nested(999);
+    try {
+        encode(*g.graph, e);
+        ADD_FAILURE() << "encoded metadata nested 1000 levels";
+    } catch (const lhv::Error& err) {
+        EXPECT_EQ(err.kind(), ErrorKind::InvalidParameter);
+        EXPECT_NE(std::string(err.what()).find("nests deeper than 999 levels"), std::string::npos) << err.what();
+    }
+    EXPECT_CORRUPT(with_envelope(snapshot, [&](Json& j) { j["metadata"] = Json::parse(nested(999)); }),
+                   "nests deeper than 1000 levels");
+    const std::string deep = "{\"metadata\":{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}}";
+    EXPECT_CORRUPT(with_envelope_text(snapshot, deep), "nests deeper than 1000 levels");
+    EXPECT_CORRUPT(with_envelope_text(snapshot, std::string(500000, '[')), "nests deeper than 1000 levels");
+}
+
 TEST_F(MalformedSnapshot, PreambleAndEnvelopeErrors) {
     EXPECT_CORRUPT(std::string(), "empty");
     EXPECT_CORRUPT(valid.substr(0, 5), "shorter than the 8-byte header");
