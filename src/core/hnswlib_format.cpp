@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "graph_layout.h"
 #include "lhv1_codec.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -35,8 +36,10 @@ constexpr std::size_t kHeaderBytes = 6 * 8 + 4 + 4 + 3 * 8 + 8 + 8;  // 96
 constexpr std::uint32_t kEmptyEntryPoint = 0xFFFFFFFFu;
 constexpr std::uint32_t kDeletedFlag = 1u << 16;  // hnswlib's DELETE_MARK on byte 2
 constexpr std::uint32_t kCountMask = 0xFFFFu;
-// hnswlib's level generator gives levels far below this for any M >= 2.
-constexpr int kMaxSnapshotLevel = 100;
+// The engine's level limit (it clamps generated levels there); hnswlib's
+// generator gives levels far below it for any M >= 2.
+constexpr int kMaxSnapshotLevel = layout::kMaxLevel;
+static_assert(kMaxSnapshotLevel <= 255, "levels are kept in a byte per element while loading");
 // A cosine graph stores unit vectors; allow for float rounding in long vectors.
 constexpr double kUnitNormTolerance = 1e-2;
 constexpr std::size_t kWriteBufferBytes = 1u << 16;
