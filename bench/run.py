@@ -1,0 +1,738 @@
+"""run.py: lhv against stock hnswlib (in-process) and pgvector, in one run.
+
+For each data set (Fashion-MNIST, 60,000 x 784, L2; a synthetic clustered set,
+1,000,000 x 128, cosine) and each system it measures build time, index size,
+an ef_search sweep (recall@10, queries/s, p50/p99 latency; one client through a
+server-side prepared statement, and as many clients as cores), the single-row
+INSERT rate into a table whose index holds 50,000 rows, and for lhv its
+memory with 1 and 16 backends searching and the time from a server restart to
+the first answered query. It prints markdown tables, writes every figure to a
+JSON file and plots recall@10 against queries/s.
+
+bench/run.sh starts the cluster and calls this; see bench/README.md.
+"""
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import psycopg2
+
+import datasets
+from pgcopy import copy_vectors
+
+K = 10
+M = 16
+EF_CONSTRUCTION = 64
+FULL_EFS = [10, 20, 40, 80, 120, 200, 400]
+QUICK_EFS = [10, 40, 120, 400]
+TARGETS = {"qps_vs_pgvector": 3.0, "qps_vs_hnswlib": 0.6, "build_vs_pgvector": 0.4,
+           "insert_vs_pgvector": 5.0, "memory_vs_hnswlib": 1.05}
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def connect(host):
+    conn = psycopg2.connect(host=host, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    return conn
+
+
+def scalar(cur, sql, args=None):
+    cur.execute(sql, args)
+    return cur.fetchone()[0]
+
+
+# ---------------------------------------------------------------- systems ---
+
+class SqlSystem:
+    """What differs between lhv and pgvector: types, operators, GUCs, DDL."""
+
+    def __init__(self, name, metric, dim, table):
+        self.name, self.metric, self.dim, self.table = name, metric, dim, table
+
+    @property
+    def op(self):
+        return {"l2": "<->", "cosine": "<=>"}[self.metric]
+
+    def literal(self, v):
+        body = ",".join("%.9g" % x for x in v)
+        return "{" + body + "}" if self.name == "lhv" else "[" + body + "]"
+
+    def param_type(self):
+        return "real[]" if self.name == "lhv" else "vector"
+
+    def set_ef(self, ef):
+        return f"SET {'lhv' if self.name == 'lhv' else 'hnsw'}.ef_search = {ef}"
+
+    def prepare(self):
+        return (f"PREPARE knn({self.param_type()}) AS SELECT id FROM {self.table} "
+                f"ORDER BY v {self.op} $1 LIMIT {K}")
+
+    def create_index(self, table=None):
+        table = table or self.table
+        if self.name == "lhv":
+            ops = {"l2": "lhv_l2_ops", "cosine": "lhv_cosine_ops"}[self.metric]
+            using = "lhv"
+        else:
+            ops = {"l2": "vector_l2_ops", "cosine": "vector_cosine_ops"}[self.metric]
+            using = "hnsw"
+        return (f"CREATE INDEX {table}_v ON {table} USING {using} (v {ops}) "
+                f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
+
+    def create_table(self, cur, table, source, rows):
+        """Creates `table` (id, v) holding the first `rows` rows of `source` (an lhv real[] table)."""
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        if self.name == "lhv":
+            cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v real[] NOT NULL)")
+            cur.execute(f"INSERT INTO {table} SELECT id, v FROM {source} WHERE id <= {rows}")
+        else:
+            cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v vector({self.dim}) NOT NULL)")
+            cur.execute(f"INSERT INTO {table} SELECT id, v::vector({self.dim}) FROM {source} WHERE id <= {rows}")
+        cur.execute(f"VACUUM ANALYZE {table}")
+
+
+# ------------------------------------------------------------ SQL clients ---
+
+def _client_loop(host, system, pipe):
+    """One client process with its own connection, driven through `pipe`."""
+    conn = connect(host)
+    cur = conn.cursor()
+    cur.execute(system.prepare())
+    pipe.send(("ready", scalar(cur, "SELECT pg_backend_pid()")))
+    while True:
+        cmd = pipe.recv()
+        if cmd[0] == "stop":
+            break
+        if cmd[0] == "run":
+            _, ef, literals, barrier = cmd
+            cur.execute(system.set_ef(ef))
+            lat = []
+            start = time.perf_counter()
+            for lit in literals:
+                t = time.perf_counter()
+                cur.execute("EXECUTE knn(%s)", (lit,))
+                cur.fetchall()
+                lat.append(time.perf_counter() - t)
+            pipe.send(("done", start, time.perf_counter(), lat))
+        elif cmd[0] == "memory":
+            cur.execute("SELECT sum(total_bytes), sum(used_bytes) FROM pg_backend_memory_contexts")
+            total, used = cur.fetchone()
+            pipe.send(("memory", int(total), int(used)))
+    conn.close()
+
+
+class ClientPool:
+    """n client processes, each with its own backend, kept for several passes."""
+
+    def __init__(self, host, system, n):
+        ctx = mp.get_context("fork")
+        self.pipes, self.procs, self.pids = [], [], []
+        for _ in range(n):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_client_loop, args=(host, system, child), daemon=True)
+            p.start()
+            self.pipes.append(parent)
+            self.procs.append(p)
+        for parent in self.pipes:
+            tag, pid = parent.recv()
+            self.pids.append(pid)
+
+    def run(self, ef, literals):
+        """Splits the queries over the clients; returns (wall seconds, latencies)."""
+        n = len(self.pipes)
+        for i, parent in enumerate(self.pipes):
+            parent.send(("run", ef, literals[i::n], None))
+        results = [parent.recv() for parent in self.pipes]
+        start = min(r[1] for r in results)
+        end = max(r[2] for r in results)
+        lat = [x for r in results for x in r[3]]
+        return end - start, lat
+
+    def backend_memory(self):
+        out = []
+        for parent in self.pipes:
+            parent.send(("memory",))
+            out.append(parent.recv()[1:])
+        return out
+
+    def close(self):
+        for parent in self.pipes:
+            parent.send(("stop",))
+        for p in self.procs:
+            p.join(10)
+
+
+def run_queries(cur, literals):
+    """Runs the prepared knn once per literal; returns (seconds, latencies, ids)."""
+    lat, found = [], []
+    start = time.perf_counter()
+    for lit in literals:
+        t = time.perf_counter()
+        cur.execute("EXECUTE knn(%s)", (lit,))
+        rows = cur.fetchall()
+        lat.append(time.perf_counter() - t)
+        found.append([r[0] - 1 for r in rows])
+    return time.perf_counter() - start, lat, found
+
+
+def pct(values, p):
+    return float(np.percentile(np.array(values) * 1000.0, p))
+
+
+def sql_sweep(host, system, literals, truth, efs, repeats, clients):
+    """The ef sweep for one SQL system: single client (medians of `repeats`) and `clients` clients."""
+    conn = connect(host)
+    cur = conn.cursor()
+    cur.execute(system.prepare())
+    cur.execute("SET plan_cache_mode = force_generic_plan")
+    cur.execute("EXPLAIN (COSTS OFF) EXECUTE knn(%s)", (literals[0],))
+    plan = " / ".join(r[0].strip() for r in cur.fetchall())
+    cur.execute("RESET plan_cache_mode")
+    if "Index Scan" not in plan:
+        log(f"WARNING: {system.name} plan does not use the index: {plan}")
+    cur.execute(system.set_ef(efs[len(efs) // 2]))
+    run_queries(cur, literals[:min(len(literals), 300)])  # warm-up
+    pool = ClientPool(host, system, clients)
+    points = []
+    for ef in efs:
+        cur.execute(system.set_ef(ef))
+        qps, p50, p99, qpsn, p50n, p99n = [], [], [], [], [], []
+        recall = None
+        for rep in range(repeats):
+            secs, lat, found = run_queries(cur, literals)
+            if recall is None:
+                recall = datasets.recall_at(found, truth, K)
+            qps.append(len(literals) / secs)
+            p50.append(pct(lat, 50))
+            p99.append(pct(lat, 99))
+            wall, latn = pool.run(ef, literals)
+            qpsn.append(len(literals) / wall)
+            p50n.append(pct(latn, 50))
+            p99n.append(pct(latn, 99))
+        point = {"ef": ef, "recall": recall, "qps": statistics.median(qps),
+                 "p50_ms": statistics.median(p50), "p99_ms": statistics.median(p99),
+                 "qps_parallel": statistics.median(qpsn), "p50_ms_parallel": statistics.median(p50n),
+                 "p99_ms_parallel": statistics.median(p99n), "parallel_clients": clients,
+                 "qps_all": qps, "qps_parallel_all": qpsn}
+        log(f"{system.name}: ef {ef}: recall@10 {recall:.4f}, {point['qps']:.0f} q/s one client, "
+            f"{point['qps_parallel']:.0f} q/s with {clients}")
+        points.append(point)
+    pool.close()
+    conn.close()
+    return {"plan": plan, "sweep": points}
+
+
+# ----------------------------------------------------------------- pieces ---
+
+def timed_build(cur, system, table=None):
+    t0 = time.perf_counter()
+    cur.execute(system.create_index(table))
+    return time.perf_counter() - t0
+
+
+def insert_rate(host, system, source, base_rows, vectors, max_rows, max_seconds):
+    """Single-row autocommit INSERTs into a table whose index holds `base_rows` rows."""
+    conn = connect(host)
+    cur = conn.cursor()
+    table = f"ins_{system.name}"
+    system.create_table(cur, table, source, base_rows)
+    build = timed_build(cur, system, table)
+    cur.execute(f"PREPARE ins(int, {system.param_type()}) AS INSERT INTO {table} (id, v) VALUES ($1, $2)")
+    literals = [system.literal(v) for v in vectors[:max_rows]]
+    done = 0
+    t0 = time.perf_counter()
+    for i, lit in enumerate(literals):
+        cur.execute("EXECUTE ins(%s, %s)", (base_rows + 1 + i, lit))
+        done += 1
+        if time.perf_counter() - t0 > max_seconds:
+            break
+    secs = time.perf_counter() - t0
+    count = scalar(cur, f"SELECT count(*) FROM {table}")
+    cur.execute(f"DROP TABLE {table}")
+    conn.close()
+    rate = done / secs
+    log(f"{system.name}: {done} single-row INSERTs into an index of {base_rows} rows: {rate:.0f}/s")
+    return {"index_rows": base_rows, "rows_inserted": done, "seconds": secs, "rows_per_second": rate,
+            "build_seconds_for_base": build, "rows_after": count}
+
+
+def rss_anon_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def lhv_memory(host, system, literals, counts=(1, 16)):
+    """lhv_memory and the backends' own memory with 1 and 16 backends that have searched."""
+    conn = connect(host)
+    cur = conn.cursor()
+    out = []
+    for n in counts:
+        pool = ClientPool(host, system, n)
+        pool.run(40, literals[:max(n * 20, 100)])
+        contexts = pool.backend_memory()
+        rss = [rss_anon_kb(pid) for pid in pool.pids]
+        cur.execute("SELECT graph_bytes, total_bytes, indexes FROM lhv_memory")
+        graph, total, indexes = cur.fetchone()
+        pool.close()
+        rss_known = [r for r in rss if r is not None]
+        row = {"backends": n, "graph_bytes": graph, "total_bytes": total, "indexes": indexes,
+               "backend_context_bytes_median": int(statistics.median(c[0] for c in contexts)),
+               "backend_rss_anon_kb_median": int(statistics.median(rss_known)) if rss_known else None,
+               "backend_rss_anon_kb_max": max(rss_known) if rss_known else None}
+        log(f"lhv memory with {n} backends searching: graph {graph} B, total {total} B, "
+            f"backend contexts {row['backend_context_bytes_median']} B, RssAnon {row['backend_rss_anon_kb_median']} kB")
+        out.append(row)
+    conn.close()
+    return out
+
+
+def pg_ctl(datadir, action):
+    cmd = ["pg_ctl", "-D", datadir, "-w", "-m", "fast", "-l", os.path.join(os.path.dirname(datadir), "server.log"), action]
+    bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+    cmd[0] = os.path.join(bindir, "pg_ctl")
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def restart_to_first_query(host, datadir, system, literal):
+    """Stops the server, then times start + connect + the first answered knn query."""
+    pg_ctl(datadir, "stop")
+    t0 = time.perf_counter()
+    pg_ctl(datadir, "start")
+    t_started = time.perf_counter()
+    conn = connect(host)
+    cur = conn.cursor()
+    cur.execute(system.prepare())
+    t1 = time.perf_counter()
+    cur.execute("EXECUTE knn(%s)", (literal,))
+    cur.fetchall()
+    t_first = time.perf_counter()
+    cur.execute("EXECUTE knn(%s)", (literal,))
+    cur.fetchall()
+    t_second = time.perf_counter()
+    conn.close()
+    res = {"seconds_to_first_answer": t_first - t0, "server_start_seconds": t_started - t0,
+           "first_query_seconds": t_first - t1, "second_query_ms": 1000 * (t_second - t_first)}
+    log(f"lhv restart: first answer {res['seconds_to_first_answer']:.2f} s after start "
+        f"(server up in {res['server_start_seconds']:.2f} s, first query {res['first_query_seconds']:.2f} s)")
+    return res
+
+
+def write_f32(path, a):
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    with open(path, "wb") as f:
+        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
+        f.write(a.tobytes())
+
+
+def write_i32(path, a):
+    a = np.ascontiguousarray(a, dtype=np.int32)
+    with open(path, "wb") as f:
+        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
+        f.write(a.tobytes())
+
+
+def run_hnswlib(binary, name, base, queries, truth, metric, efs, repeats, build_threads, threads):
+    d = datasets.cache_dir()
+    if metric == "cosine":  # hnswlib 0.6 has no cosine space: unit vectors with inner product
+        base = base / np.linalg.norm(base, axis=1, keepdims=True)
+        queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    paths = {x: os.path.join(d, f"hnswlib-{name}-{x}.bin") for x in ("base", "queries", "truth")}
+    write_f32(paths["base"], base)
+    write_f32(paths["queries"], queries)
+    write_i32(paths["truth"], truth[:, :K])
+    cmd = [binary, "--base", paths["base"], "--queries", paths["queries"], "--truth", paths["truth"],
+           "--space", "l2" if metric == "l2" else "ip", "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
+           "--ef", ",".join(map(str, efs)), "--repeats", str(repeats), "--threads", str(threads),
+           "--build-threads", ",".join(map(str, build_threads)), "--k", str(K),
+           "--index-file", os.path.join(d, f"hnswlib-{name}-index.{os.getpid()}")]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    for p in paths.values():
+        os.remove(p)
+    return json.loads(out)
+
+
+def best_qps(sweep, key="qps", floor=0.99):
+    ok = [p for p in sweep if p["recall"] >= floor]
+    if not ok:
+        return None
+    best = max(ok, key=lambda p: p[key])
+    return {"qps": best[key], "ef": best["ef"], "recall": best["recall"]}
+
+
+# --------------------------------------------------------------- data set ---
+
+def bench_dataset(args, spec, host, have_pgvector):
+    name, metric = spec["name"], spec["metric"]
+    base, queries, truth = spec["base"], spec["queries"], spec["truth"]
+    n, dim = base.shape
+    efs, repeats, clients = args.efs, args.repeats, os.cpu_count()
+    result = {"name": name, "metric": metric, "n": n, "dim": dim, "queries": len(queries), "k": K,
+              "m": M, "ef_construction": EF_CONSTRUCTION, "systems": {}}
+    phase = {}
+    log(f"{name}: {n} x {dim} ({metric}), {len(queries)} queries, ef {efs}, {repeats} passes")
+
+    # stock hnswlib, in-process, both builds of it
+    for label, binary in (("hnswlib", args.hnswlib), ("hnswlib-native", args.hnswlib_native)):
+        if not binary:
+            continue
+        t0 = time.perf_counter()
+        build_threads = [1, clients] if spec["hnswlib_single_thread"] else [clients]
+        if label == "hnswlib-native" and not spec["native_single_thread"]:
+            build_threads = [clients]
+        h = run_hnswlib(binary, f"{name}-{label}", base, queries, truth, metric, efs, repeats, build_threads, clients)
+        builds = {b["threads"]: b["seconds"] for b in h["builds"]}
+        result["systems"][label] = {
+            "how": f"stock hnswlib {h['simd'].upper()} (in-process, "
+                   + ("-O2 -march=native" if label.endswith("native") else "-O2, no -march") + ")",
+            "simd": h["simd"], "build_seconds": builds.get(clients), "build_seconds_1_thread": builds.get(1),
+            "build_threads": clients, "size_bytes": h["index_bytes"], "sweep": h["sweep"]}
+        phase[label] = time.perf_counter() - t0
+        log(f"{label} ({h['simd']}): builds {builds}, index {h['index_bytes']} B, {phase[label]:.0f} s")
+
+    conn = connect(host)
+    cur = conn.cursor()
+    source = f"{name.replace('-', '_')}_lhv"
+
+    # lhv
+    t0 = time.perf_counter()
+    lhv = SqlSystem("lhv", metric, dim, source)
+    cur.execute(f"DROP TABLE IF EXISTS {source}")
+    cur.execute(f"CREATE TABLE {source} (id int PRIMARY KEY, v real[] NOT NULL)")
+    copy_vectors(cur, source, base)
+    cur.execute(f"VACUUM ANALYZE {source}")
+    log(f"lhv: loaded {n} rows in {time.perf_counter() - t0:.1f} s")
+    build = timed_build(cur, lhv)
+    cur.execute("SELECT graph_bytes, total_bytes FROM lhv_memory")
+    graph_bytes, total_bytes = cur.fetchone()
+    log(f"lhv: built in {build:.1f} s, graph {graph_bytes} B")
+    literals = [lhv.literal(q) for q in queries]
+    entry = {"how": "lhv through SQL (PREPARE/EXECUTE)", "build_seconds": build,
+             "build_threads": int(scalar(cur, "SHOW lhv.build_threads")) or clients,
+             "size_bytes": graph_bytes, "lhv_total_bytes_after_build": total_bytes}
+    entry.update(sql_sweep(host, lhv, literals, truth, efs, repeats, clients))
+    if spec["insert"]:
+        entry["insert"] = insert_rate(host, lhv, source, spec["insert_base"], base[spec["insert_base"]:],
+                                      args.insert_rows, args.insert_seconds)
+    if spec["memory"]:
+        entry["memory"] = lhv_memory(host, lhv, literals)
+    result["systems"]["lhv"] = entry
+    phase["lhv"] = time.perf_counter() - t0
+
+    # pgvector
+    if not have_pgvector:
+        log("pgvector: skipped: the vector extension is not installed in this PostgreSQL")
+        result["systems"]["pgvector"] = {"skipped": "the vector extension is not installed in this PostgreSQL"}
+    elif spec.get("pgvector_rows") == 0:
+        log(f"pgvector: skipped on {name}: {spec['pgvector_note']}")
+        result["systems"]["pgvector"] = {"skipped": spec["pgvector_note"]}
+    else:
+        t0 = time.perf_counter()
+        table = f"{name.replace('-', '_')}_pgv"
+        pgv = SqlSystem("pgvector", metric, dim, table)
+        rows = spec.get("pgvector_rows") or n
+        pgv.create_table(cur, table, source, rows)
+        cur.execute("SHOW max_parallel_maintenance_workers")
+        workers = cur.fetchone()[0]
+        build = timed_build(cur, pgv)
+        size = scalar(cur, f"SELECT pg_relation_size('{table}_v')")
+        log(f"pgvector: built in {build:.1f} s with {workers} parallel worker(s), index {size} B")
+        entry = {"how": f"pgvector {scalar(cur, 'SELECT extversion FROM pg_extension WHERE extname = %s', ('vector',))}"
+                        " HNSW through SQL (PREPARE/EXECUTE)",
+                 "build_seconds": build, "parallel_maintenance_workers": int(workers), "size_bytes": size,
+                 "rows": rows}
+        if rows != n:
+            entry["note"] = spec["pgvector_note"]
+            sub_truth = datasets.cached_ground_truth(f"{spec['cache_name']}-first{rows}", base[:rows], queries, 100, metric)
+        else:
+            sub_truth = truth
+        entry.update(sql_sweep(host, pgv, [pgv.literal(q) for q in queries], sub_truth, efs, repeats, clients))
+        if spec["insert"]:
+            entry["insert"] = insert_rate(host, pgv, source, spec["insert_base"], base[spec["insert_base"]:],
+                                          args.insert_rows, args.insert_seconds)
+        result["systems"]["pgvector"] = entry
+        cur.execute(f"DROP TABLE {table}")
+        phase["pgvector"] = time.perf_counter() - t0
+
+    # lhv after a restart: the graph is rebuilt from the table at first access
+    conn.close()
+    if spec["restart"]:
+        result["systems"]["lhv"]["restart"] = restart_to_first_query(host, args.datadir, lhv, literals[0])
+    conn = connect(host)
+    conn.cursor().execute(f"DROP TABLE {source}")
+    conn.close()
+    result["phase_seconds"] = phase
+    return result
+
+
+def headline(ds):
+    s = ds["systems"]
+    h = {}
+    for name, e in s.items():
+        if "sweep" in e:
+            h[f"{name}_best_qps_at_0.99"] = best_qps(e["sweep"])
+            h[f"{name}_best_qps_parallel_at_0.99"] = best_qps(e["sweep"], "qps_parallel")
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    lhv = h.get("lhv_best_qps_at_0.99")
+    for other in ("pgvector", "hnswlib", "hnswlib-native"):
+        o = h.get(f"{other}_best_qps_at_0.99")
+        h[f"qps_lhv_over_{other}"] = ratio(lhv and lhv["qps"], o and o["qps"])
+        op = h.get(f"{other}_best_qps_parallel_at_0.99")
+        lp = h.get("lhv_best_qps_parallel_at_0.99")
+        h[f"qps_parallel_lhv_over_{other}"] = ratio(lp and lp["qps"], op and op["qps"])
+    pgv = s.get("pgvector", {})
+    if "build_seconds" in pgv and pgv.get("rows", ds["n"]) == ds["n"]:
+        h["build_lhv_over_pgvector"] = ratio(s["lhv"]["build_seconds"], pgv["build_seconds"])
+    if "insert" in pgv and "insert" in s["lhv"]:
+        h["insert_lhv_over_pgvector"] = ratio(s["lhv"]["insert"]["rows_per_second"], pgv["insert"]["rows_per_second"])
+    for other in ("hnswlib", "hnswlib-native"):
+        if other in s:
+            h[f"build_lhv_over_{other}"] = ratio(s["lhv"]["build_seconds"], s[other]["build_seconds"])
+            h[f"memory_lhv_over_{other}"] = ratio(s["lhv"]["size_bytes"], s[other]["size_bytes"])
+    if "size_bytes" in pgv and pgv.get("rows", ds["n"]) == ds["n"]:
+        h["memory_lhv_over_pgvector"] = ratio(s["lhv"]["size_bytes"], pgv["size_bytes"])
+    return h
+
+
+# ----------------------------------------------------------------- output ---
+
+def fmt(x, digits=0):
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return f"{x:,}"
+
+
+def markdown(report):
+    out = []
+    for ds in report["datasets"]:
+        s, h = ds["systems"], ds["headline"]
+        out.append(f"### {ds['name']}: {ds['n']:,} x {ds['dim']}, {ds['metric']}, {ds['queries']:,} queries, "
+                   f"m={M}, ef_construction={EF_CONSTRUCTION}\n")
+        out.append("| system | build s | build threads | size MiB | best q/s at recall@10 >= 0.99 (ef, recall) "
+                   f"| same, {report['machine']['cores']} clients | INSERT rows/s |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for name, e in s.items():
+            if "skipped" in e:
+                out.append(f"| {name} | skipped: {e['skipped']} | | | | | |")
+                continue
+            b = h.get(f"{name}_best_qps_at_0.99")
+            bp = h.get(f"{name}_best_qps_parallel_at_0.99")
+            best = f"{b['qps']:,.0f} ({b['ef']}, {b['recall']:.3f})" if b else "not reached"
+            bestp = f"{bp['qps']:,.0f} ({bp['ef']})" if bp else "not reached"
+            build = fmt(e["build_seconds"], 1)
+            if e.get("build_seconds_1_thread"):
+                build += f" ({e['build_seconds_1_thread']:.1f} on 1)"
+            ins = fmt(e["insert"]["rows_per_second"]) if "insert" in e else "-"
+            label = name + (f" ({e['rows']:,} rows)" if e.get("rows", ds["n"]) != ds["n"] else "")
+            out.append(f"| {label} | {build} | {e.get('build_threads', e.get('parallel_maintenance_workers', '-'))}"
+                       f"{' + leader' if 'parallel_maintenance_workers' in e else ''} | "
+                       f"{e['size_bytes'] / 2**20:,.1f} | {best} | {bestp} | {ins} |")
+        out.append("")
+        out.append("Ratios (same run; q/s at recall@10 >= 0.99, never at matched ef):\n")
+        out.append("| ratio | value | target |")
+        out.append("| --- | ---: | ---: |")
+        for key, target in (("qps_lhv_over_pgvector", ">= 3"), ("qps_lhv_over_hnswlib", ">= 0.6"),
+                            ("qps_lhv_over_hnswlib-native", ">= 0.6"),
+                            ("qps_parallel_lhv_over_pgvector", ""), ("qps_parallel_lhv_over_hnswlib", ""),
+                            ("build_lhv_over_pgvector", "<= 0.4"), ("build_lhv_over_hnswlib", ""),
+                            ("insert_lhv_over_pgvector", ">= 5"), ("memory_lhv_over_hnswlib", "<= 1.05"),
+                            ("memory_lhv_over_pgvector", "")):
+            if h.get(key) is not None:
+                out.append(f"| {key.replace('_', ' ')} | {h[key]:.2f} | {target} |")
+        out.append("")
+        out.append("Sweep (median of passes; latency in ms, one client):\n")
+        out.append("| system | ef | recall@10 | q/s | p50 | p99 | q/s, "
+                   f"{report['machine']['cores']} clients | p99, {report['machine']['cores']} clients |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for name, e in s.items():
+            for p in e.get("sweep", []):
+                out.append(f"| {name} | {p['ef']} | {p['recall']:.4f} | {p['qps']:,.0f} | {p['p50_ms']:.3f} | "
+                           f"{p['p99_ms']:.3f} | {p['qps_parallel']:,.0f} | {fmt(p.get('p99_ms_parallel'), 3)} |")
+        out.append("")
+        lhv = s["lhv"]
+        if "memory" in lhv:
+            out.append("lhv memory with backends connected and searching:\n")
+            out.append("| backends | graph_bytes | total_bytes | backend memory contexts (median) | backend RssAnon kB (median / max) |")
+            out.append("| ---: | ---: | ---: | ---: | ---: |")
+            for r in lhv["memory"]:
+                out.append(f"| {r['backends']} | {r['graph_bytes']:,} | {r['total_bytes']:,} | "
+                           f"{r['backend_context_bytes_median']:,} | {fmt(r['backend_rss_anon_kb_median'])} / "
+                           f"{fmt(r['backend_rss_anon_kb_max'])} |")
+            out.append("")
+        if "restart" in lhv:
+            r = lhv["restart"]
+            out.append(f"lhv restart to first answered query: {r['seconds_to_first_answer']:.2f} s "
+                       f"(server start {r['server_start_seconds']:.2f} s, first query {r['first_query_seconds']:.2f} s "
+                       f"— the graph is rebuilt from the table, no snapshot yet; next query {r['second_query_ms']:.1f} ms)\n")
+        for name, e in s.items():
+            if e.get("note"):
+                out.append(f"Note ({name}): {e['note']}\n")
+    return "\n".join(out)
+
+
+def plot(report, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sets = report["datasets"]
+    fig, axes = plt.subplots(1, len(sets), figsize=(7 * len(sets), 5.5), squeeze=False)
+    styles = {"lhv": ("tab:red", "o"), "pgvector": ("tab:blue", "s"),
+              "hnswlib": ("tab:green", "^"), "hnswlib-native": ("tab:olive", "v")}
+    for ax, ds in zip(axes[0], sets):
+        for name, e in ds["systems"].items():
+            if "sweep" not in e:
+                continue
+            color, marker = styles.get(name, ("black", "x"))
+            sw = e["sweep"]
+            label = {"hnswlib": f"hnswlib in-process, -O2 ({e.get('simd', '')})",
+                     "hnswlib-native": f"hnswlib in-process, -march=native ({e.get('simd', '')})",
+                     "lhv": "lhv (SQL)", "pgvector": "pgvector (SQL)"}[name]
+            if e.get("rows", ds["n"]) != ds["n"]:
+                label += f", {e['rows']:,} rows"
+            ax.plot([p["recall"] for p in sw], [p["qps"] for p in sw], color=color, marker=marker,
+                    label=label + ", 1 client")
+            ax.plot([p["recall"] for p in sw], [p["qps_parallel"] for p in sw], color=color, marker=marker,
+                    linestyle="--", alpha=0.5, label=label + f", {report['machine']['cores']} clients")
+        ax.axvline(0.99, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_yscale("log")
+        ax.set_xlabel("recall@10")
+        ax.set_ylabel("queries per second (log)")
+        ax.set_title(f"{ds['name']} ({ds['n']:,} x {ds['dim']}, {ds['metric']})")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"lhv vs pgvector vs hnswlib, m={M}, ef_construction={EF_CONSTRUCTION}, "
+                 f"{report['date']}, {report['machine']['cpu']} ({report['machine']['cores']} cores)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+# ------------------------------------------------------------------- main ---
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", required=True, help="the cluster's unix socket directory")
+    parser.add_argument("--datadir", required=True, help="the cluster's data directory (for the restart)")
+    parser.add_argument("--hnswlib", help="lhv_hnswlib_bench (-O2, no -march)")
+    parser.add_argument("--hnswlib-native", help="lhv_hnswlib_bench_native (-O2 -march=native)")
+    parser.add_argument("--quick", action="store_true", help="small subsets, fewer ef values, no 1M set")
+    parser.add_argument("--datasets", default="fashion-mnist,synthetic")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    q = args.quick
+    args.efs = QUICK_EFS if q else FULL_EFS
+    args.repeats = 2 if q else 3
+    args.insert_rows = 300 if q else 2000
+    args.insert_seconds = 5 if q else 15
+
+    conn = connect(args.host)
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS lhv")
+    have_pgvector = bool(scalar(cur, "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"))
+    if have_pgvector:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    else:
+        print("pgvector: skipped (the vector extension is not installed in this PostgreSQL)", flush=True)
+    settings = {}
+    for g in ("server_version", "shared_buffers", "maintenance_work_mem", "max_parallel_maintenance_workers",
+              "lhv.shared_memory_reserved", "lhv.max_shared_memory", "lhv.build_threads"):
+        settings[g] = scalar(cur, f"SHOW {g}")
+    settings["lhv_version"] = scalar(cur, "SELECT lhv_version()")
+    settings["lhv_simd"] = scalar(cur, "SELECT lhv_simd()")
+    if have_pgvector:
+        settings["pgvector_version"] = scalar(cur, "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+    conn.close()
+
+    report = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": q,
+              "command": "bash bench/run.sh" + (" --quick" if q else ""),
+              "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
+                          "load_average_at_start": os.getloadavg()},
+              "settings": settings, "efs": args.efs, "repeats": args.repeats, "datasets": []}
+
+    wanted = args.datasets.split(",")
+    if "fashion-mnist" in wanted:
+        train, test, _, _ = datasets.fashion_mnist()
+        nq = 300 if q else 2000
+        n = 10000 if q else len(train)
+        base, queries = train[:n], test[:nq]
+        cache_name = "fashion-mnist" if n == len(train) else f"fashion-mnist-first{n}"
+        log("Fashion-MNIST: exact top-100 (cached after the first run) ...")
+        truth = datasets.cached_ground_truth(cache_name, base, test, 100, "l2")[:nq]
+        spec = {"name": "fashion-mnist", "metric": "l2", "base": base, "queries": queries, "truth": truth,
+                "cache_name": cache_name, "insert": True, "insert_base": 5000 if q else 50000, "memory": True,
+                "restart": True, "hnswlib_single_thread": True, "native_single_thread": True}
+        report["datasets"].append(bench_dataset(args, spec, args.host, have_pgvector))
+        del train, test
+
+    if "synthetic" in wanted:
+        n = 20000 if q else 1_000_000
+        nq = 200 if q else 1000
+        seed = 20240601
+        log(f"synthetic: generating {n} x 128 (seed {seed}) ...")
+        data = datasets.clustered(n + nq, 128, 1000, seed)
+        base, queries = data[:n], data[n:]
+        cache_name = f"synthetic-{n}x128-s{seed}"
+        log("synthetic: exact top-100 (cached after the first run) ...")
+        truth = datasets.cached_ground_truth(cache_name, base, queries, 100, "cosine")
+        pg_rows = int(os.environ.get("LHV_BENCH_PGVECTOR_1M_ROWS", n if q else 1_000_000))
+        spec = {"name": "synthetic", "metric": "cosine", "base": base, "queries": queries, "truth": truth,
+                "cache_name": cache_name, "insert": False, "memory": False, "restart": True,
+                "hnswlib_single_thread": q, "native_single_thread": q, "pgvector_rows": pg_rows,
+                "pgvector_note": f"pgvector indexed the first {pg_rows:,} of the {n:,} rows to keep the run "
+                                 "under 30 minutes (its recall is against the exact top-10 of those rows)"
+                                 if pg_rows else "skipped to keep the run under 30 minutes"}
+        report["datasets"].append(bench_dataset(args, spec, args.host, have_pgvector))
+
+    for ds in report["datasets"]:
+        ds["headline"] = headline(ds)
+    report["total_seconds"] = time.perf_counter() - started
+    os.makedirs(args.out, exist_ok=True)
+    name = "quick" if q else "latest"
+    json_path = os.path.join(args.out, f"{name}.json")
+    png_path = os.path.join(args.out, "recall_qps_quick.png" if q else "recall_qps.png")
+    md = markdown(report)
+    report["markdown"] = md
+    with open(json_path, "w") as f:
+        json.dump(report, f, indent=1)
+    plot(report, png_path)
+    print(f"## lhv benchmark, {report['date']}, {report['machine']['cpu']}, {report['machine']['cores']} cores"
+          f"{' (--quick)' if q else ''}\n")
+    print(md)
+    print(f"Total {report['total_seconds'] / 60:.1f} min. JSON: {json_path}; plot: {png_path}")
+
+
+if __name__ == "__main__":
+    main()
