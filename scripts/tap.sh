@@ -7,12 +7,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/cluster.sh"
 
-pgxs=$(dirname "$(pg_config --pgxs)")/..
+pgxs=$(dirname "$(pg_config --pgxs)")/../..
 perl_lib=$(cd "$pgxs/src/test/perl" && pwd)
 pg_regress=$(cd "$pgxs/src/test/regress" && pwd)/pg_regress
 
 work=$(mktemp -d /tmp/lhv-tap.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${LHV_TAP_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
 cp -r "$root/test/t" "$work/t"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
 

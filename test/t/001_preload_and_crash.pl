@@ -16,7 +16,9 @@ isnt($ret, 0, 'CREATE EXTENSION fails without shared_preload_libraries');
 like($stderr, qr/lhv must be loaded via shared_preload_libraries/, 'the error names the cause');
 like($stderr, qr/shared_preload_libraries/, 'the hint says how to fix it');
 
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'lhv'");
+# PostgreSQL::Test::Cluster turns restart_after_crash off; this test needs the
+# postmaster to re-initialise shared memory after the crash below.
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'lhv'\nrestart_after_crash = on");
 $node->restart;
 $node->safe_psql('postgres', 'CREATE EXTENSION lhv');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM lhv_memory WHERE reserved_bytes > 0'),
@@ -28,12 +30,12 @@ my $session = $node->background_psql('postgres');
 my $victim = $session->query_safe('SELECT pg_backend_pid()');
 kill 'KILL', $victim;
 $session->quit;
-$node->poll_query_until('postgres', 'SELECT 1') or die 'server did not come back';
+$node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
 like($node->safe_psql('postgres', 'SELECT lhv_version()'), qr/^\d+\.\d+\.\d+$/,
 	'lhv works after shared memory re-initialisation');
 is($node->safe_psql('postgres', 'SELECT indexes FROM lhv_memory'), '0',
 	'the registry starts empty after the crash');
-like($node->log_content, qr/terminating any other active server processes|server process .* was terminated by signal 9/,
+like(slurp_file($node->logfile), qr/terminating any other active server processes|server process .* was terminated by signal 9/,
 	'the crash really happened');
 
 $node->stop;
