@@ -7,6 +7,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
+#include "utils/float.h"
 #include "utils/spccache.h"
 }
 
@@ -14,9 +15,10 @@ extern "C" {
 
 #include "lhv_am.h"
 
-// Cost of a plan the index should not be used for: high enough that any other
-// plan wins, finite so that a query forcing the index still plans.
-static const Cost lhv_unusable_cost = 1.0e10;
+// Cost added to a plan the index should not be used for (ORDER BY without a
+// usable LIMIT): far above disable_cost (1e10), so that a sort wins even when
+// enable_seqscan or enable_sort is off, but finite.
+static const Cost lhv_unusable_cost = 1.0e15;
 
 void lhv_cost_estimate(PlannerInfo* root, IndexPath* path, double loop_count,
                        Cost* indexStartupCost, Cost* indexTotalCost,
@@ -26,10 +28,12 @@ void lhv_cost_estimate(PlannerInfo* root, IndexPath* path, double loop_count,
     GenericCosts costs;
     MemSet(&costs, 0, sizeof(costs));
 
-    // The index only orders; it cannot answer WHERE clauses.
+    // The index only orders; it cannot answer WHERE clauses, and a scan
+    // without ORDER BY fails. An infinite cost keeps such a path out of every
+    // plan, even with enable_seqscan = off (disable_cost is finite).
     if (path->indexorderbys == NIL) {
-        *indexStartupCost = lhv_unusable_cost;
-        *indexTotalCost = lhv_unusable_cost;
+        *indexStartupCost = get_float8_infinity();
+        *indexTotalCost = get_float8_infinity();
         *indexSelectivity = 0;
         *indexCorrelation = 0;
         *indexPages = 0;
