@@ -25,6 +25,13 @@ extern "C" {
 #include "lhv_am.h"
 #include "vector_datum.h"
 
+// A scan's widest search returns lhv.max_scan_tuples results, which the
+// engine must accept as k and ef.
+static_assert(LHV_MAX_SCAN_TUPLES_MAX <= lhv::kMaxEfSearch,
+              "lhv.max_scan_tuples must not exceed the engine's largest search");
+static_assert(LHV_EF_SEARCH_MAX <= lhv::kMaxEfSearch,
+              "lhv.ef_search must not exceed the engine's largest search");
+
 struct LhvScanState {
     MemoryContext context;       // everything the scan allocates
     float* query;                // copy of the query vector; NULL for a NULL query

@@ -47,7 +47,9 @@
 #define LHV_EF_SEARCH_MAX 1000
 #define LHV_MAX_SCAN_TUPLES_DEFAULT 20000
 #define LHV_MAX_SCAN_TUPLES_MIN 1
-#define LHV_MAX_SCAN_TUPLES_MAX 100000000
+// At most the engine's largest search (lhv::kMaxEfSearch, checked in
+// am_scan.cpp): a scan widens its search up to this many results.
+#define LHV_MAX_SCAN_TUPLES_MAX 100000
 #define LHV_BUILD_THREADS_DEFAULT 0
 #define LHV_BUILD_THREADS_MIN 0
 #define LHV_BUILD_THREADS_MAX 64
