@@ -62,10 +62,11 @@ Datum lhv_cosine_distance(PG_FUNCTION_ARGS)
     PG_RETURN_FLOAT8(1.0 - similarity);
 }
 
-// -(a . b), so that smaller means nearer, as ORDER BY needs.
+// -(a . b), so that smaller means nearer, as ORDER BY needs. Written as
+// 0 - dot so that orthogonal vectors give 0, not -0.
 Datum lhv_negative_inner_product(PG_FUNCTION_ARGS)
 {
-    PG_RETURN_FLOAT8(-lhv_sums(fcinfo).dot);
+    PG_RETURN_FLOAT8(0.0 - lhv_sums(fcinfo).dot);
 }
 
 }  // extern "C"
