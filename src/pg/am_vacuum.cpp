@@ -6,6 +6,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "commands/vacuum.h"
+#include "storage/lmgr.h"
 }
 
 #include "guard.h"
@@ -70,9 +71,23 @@ IndexBulkDeleteResult* lhv_vacuum_cleanup(IndexVacuumInfo* info, IndexBulkDelete
     if (stats != NULL && stats->tuples_removed > 0 && loaded)
         lhv_graph_repair(&ref);
 
+    // A graph left with no live element (every row deleted, or only rows of
+    // rolled-back transactions) is freed, so that the next row fixes the
+    // dimension again, as in a new index. That needs no scan or insert using
+    // the graph: try for an exclusive lock on the index, never wait for it
+    // (as VACUUM's heap truncation does), and release it at once.
+    bool emptied = false;
+    if (loaded && lhv_graph_live_count(&ref) == 0 &&
+        ConditionalLockRelation(info->index, AccessExclusiveLock)) {
+        emptied = lhv_graph_forget_if_empty(info->index);
+        UnlockRelation(info->index, AccessExclusiveLock);
+    }
+
     if (stats == NULL) {
         stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-        if (loaded)
+        if (emptied)
+            stats->num_index_tuples = 0;
+        else if (loaded)
             stats->num_index_tuples = lhv_graph_live_count(&ref);
         else
             stats->estimated_count = true;

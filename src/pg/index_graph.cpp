@@ -212,7 +212,10 @@ void lhv_graph_insert(Relation index, Relation heap, const float* vector, int di
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                             errmsg("vector has %d dimensions, but index \"%s\" has %d", dimension,
                                    RelationGetRelationName(index), index_dimension),
-                            errdetail("The first vector indexed fixes the dimension of an lhv index.")));
+                            errdetail("The first vector indexed fixes the dimension of an lhv index."),
+                            errhint("If no row of %d dimensions is left (deleted or rolled back), "
+                                    "VACUUM the table or REINDEX the index to start over.",
+                                    index_dimension)));
         lhv::pg::lhv_guard([&] {
             ref.graph->add(vector, label);
             lhv::pg::registry_set_bytes(ref.entry, ref.graph->memory_bytes());
@@ -220,6 +223,20 @@ void lhv_graph_insert(Relation index, Relation heap, const float* vector, int di
         LWLockRelease(lock);
         return;
     }
+}
+
+bool lhv_graph_forget_if_empty(Relation index)
+{
+    LhvGraphRef ref;
+    if (!lhv_graph_open_if_loaded(index, &ref) || lhv_graph_live_count(&ref) != 0)
+        return false;
+    // As REINDEX of an empty index: a new, empty slot replaces the old one
+    // (whose graph is freed), and it outlives this transaction.
+    lhv::pg::RegistryEntry entry;
+    if (!lhv_graph_claim(index, true, &entry))
+        return false;
+    lhv_graph_publish(entry, InvalidDsaPointer, false);
+    return true;
 }
 
 int lhv_graph_search(const LhvGraphRef* ref, const float* query, int dimension, int k, int ef,

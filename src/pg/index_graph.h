@@ -69,6 +69,11 @@ void lhv_graph_mark_deleted(const LhvGraphRef* ref, uint32 id);
 // Rewires neighbour lists around deleted elements, excluding inserts meanwhile.
 void lhv_graph_repair(const LhvGraphRef* ref);
 
+// Frees the graph of `index` if it holds no live element, so that the next
+// row indexed fixes the dimension again. The caller holds AccessExclusiveLock
+// on the index (no scan or insert is using the graph). Returns true if freed.
+bool lhv_graph_forget_if_empty(Relation index);
+
 // Builds the graph of `index` from every row of `heap` and publishes it.
 // CREATE INDEX / REINDEX / TRUNCATE pass `replace` (any old graph is freed;
 // the new one belongs to the transaction); the rebuild after a restart does
