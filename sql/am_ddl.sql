@@ -131,6 +131,20 @@ SELECT v FROM ddl_items WHERE id = 1;
 -- A row of the right dimension goes in and is found.
 INSERT INTO ddl_items VALUES (5006, '{100,100,100,100}', 0);
 SELECT id FROM ddl_items ORDER BY v <-> '{99,99,99,99}' LIMIT 1;
+-- A first row that is rolled back still fixes the dimension (the graph is
+-- not transactional) until a VACUUM finds no live row in the index.
+CREATE TABLE ddl_dim (id int, v real[]);
+CREATE INDEX ddl_dim_idx ON ddl_dim USING lhv (v lhv_l2_ops);
+BEGIN;
+INSERT INTO ddl_dim VALUES (1, '{1,2,3}');
+ROLLBACK;
+INSERT INTO ddl_dim VALUES (2, '{1,2}');
+VACUUM ddl_dim;
+INSERT INTO ddl_dim VALUES (2, '{1,2}');
+SET enable_seqscan = off;
+SELECT id FROM ddl_dim ORDER BY v <-> '{1,2}' LIMIT 5;
+RESET enable_seqscan;
+DROP TABLE ddl_dim;
 -- A table mixing dimensions cannot be indexed.
 CREATE TABLE ddl_mixed (v real[]);
 INSERT INTO ddl_mixed VALUES ('{1,2}'), ('{1,2,3}');
