@@ -160,6 +160,22 @@ private:
     HnswGraph& graph_;
 };
 
+// Stock hnswlib 0.6.2 prefetches one id past the end of a neighbour list
+// (hnswalg.h:214, `*(datal + j + 1)`), reading past its malloc'd upper-level
+// lists: AddressSanitizer stops at that read inside hnswlib. The tests that
+// run hnswlib's addPoint or searchKnn are skipped in ASan builds; our side of
+// the format is covered under ASan by lhv1_codec_test and the fuzzer.
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN() GTEST_SKIP() << "stock hnswlib overreads its lists (hnswalg.h:214)"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN() GTEST_SKIP() << "stock hnswlib overreads its lists (hnswalg.h:214)"
+#endif
+#endif
+#ifndef SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN
+#define SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN() (void)0
+#endif
+
 GraphParams make_params(Metric metric) {
     GraphParams p;
     p.dimension = kDim;
@@ -172,6 +188,7 @@ GraphParams make_params(Metric metric) {
 class Interop : public ::testing::TestWithParam<Metric> {};
 
 TEST_P(Interop, LhvGraphLoadsInStockHnswlib) {
+    SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN();
     const Metric metric = GetParam();
     const auto data = lhv_test::clustered_dataset(kBase, kDim, 30, 21);
     const auto queries = lhv_test::clustered_dataset(kQueries, kDim, 30, 22);
@@ -201,6 +218,7 @@ TEST_P(Interop, LhvGraphLoadsInStockHnswlib) {
 }
 
 TEST_P(Interop, StockHnswlibIndexLoadsInLhv) {
+    SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN();
     const Metric metric = GetParam();
     const auto data = as_stored(lhv_test::clustered_dataset(kBase, kDim, 30, 31), metric);
     const auto queries = lhv_test::clustered_dataset(kQueries, kDim, 30, 32);
@@ -269,6 +287,7 @@ TEST_P(Interop, EmptyGraphBytesMatchStockHnswlib) {
 }
 
 TEST(InteropErrors, WrongParamsForStockFileAreRejected) {
+    SKIP_IF_STOCK_HNSWLIB_UNDER_ASAN();
     const auto data = lhv_test::uniform_dataset(200, kDim, 41);
     hnswlib::L2Space space(kDim);
     hnswlib::HierarchicalNSW<float> stock(&space, data.n, kM, kEfConstruction, 100);
