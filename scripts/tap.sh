@@ -20,7 +20,7 @@ if [ $# -gt 0 ]; then
   tests=()
   for t in "$@"; do tests+=("t/$(basename "$t")"); done
 else
-  tests=(t/)
+  tests=(--ext=.pl t/)  # prove looks for *.t by default
 fi
 
 status=0
