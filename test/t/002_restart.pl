@@ -288,12 +288,31 @@ $node->poll_query_until('postgres', 'SELECT true') or die 'server did not come b
 like(substr(slurp_file($node->logfile), $log_offset), qr/terminated by signal 9/, 'the backend crash happened');
 check_after('after backend crash');
 
+# 5. The first access is cancelled (statement_timeout) in the middle of the
+# rebuild: no half-built graph may stay registered (later accesses would wait
+# for it forever or search a partial graph); the next access rebuilds it.
+$node->restart;
+my ($ret, $out, $err) = $node->psql('postgres', q{
+SET statement_timeout = '100ms'; SET enable_seqscan = off;
+SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 1;
+});
+if ($err =~ /canceling statement due to statement timeout/)
+{
+	pass('first access cancelled by statement_timeout during the rebuild');
+}
+else
+{
+	note "the rebuild finished within 100ms: cancellation not exercised ($ret, $out, $err)";
+	$node->restart;
+}
+check_after('after a cancelled rebuild');
+
 # No lhv error or crash other than the one caused above. A fast shutdown can
 # catch a backend whose client has just disconnected before it read the
 # client's Terminate message ("terminating connection due to administrator
 # command"): that is PostgreSQL's, not an lhv problem.
 my $log = slurp_file($node->logfile);
-my @bad = grep { !/signal 9|terminating any other active server processes|terminating connection because of crash|terminating connection due to administrator command|connection to client lost|the database system is (starting up|in recovery mode|shutting down|not yet accepting connections)/ }
+my @bad = grep { !/signal 9|terminating any other active server processes|terminating connection because of crash|terminating connection due to administrator command|canceling statement due to statement timeout|SET statement_timeout|connection to client lost|the database system is (starting up|in recovery mode|shutting down|not yet accepting connections)/ }
   grep { /\b(ERROR|PANIC|FATAL):|was terminated by signal/ } split /\n/, $log;
 is(join("\n", @bad), '', 'no unexpected ERROR, FATAL or PANIC in the server log');
 
