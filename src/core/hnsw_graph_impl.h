@@ -6,6 +6,7 @@
 // visited lists. Every accessor maps a u32 id to an address with shift/mask.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -90,6 +91,13 @@ struct HnswGraph::Impl {
     bool deleted(std::uint32_t id) {
         return (layout::load_relaxed(reinterpret_cast<const std::uint32_t*>(record(id))) & layout::kDeletedBit) != 0;
     }
+    // Asks the CPU to start loading a vector (its first kPrefetchBytes).
+    void prefetch_vector(std::uint32_t id) {
+        const char* start = reinterpret_cast<const char*>(vector(id));
+        std::size_t bytes = std::min(dimension * sizeof(float), kPrefetchBytes);
+        for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(start + offset);
+    }
+    static constexpr std::size_t kPrefetchBytes = 1024;
     std::uint32_t max_links(int level_number) const { return level_number == 0 ? max_m0 : max_m; }
     static std::uint32_t stripe_slot(std::uint32_t id) {
         return layout::kFirstStripeSlot + id % layout::kNeighbourStripes;

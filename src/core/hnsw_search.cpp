@@ -67,11 +67,19 @@ CandidateHeap HnswGraph::Impl::search_layer(std::uint32_t start, const float* qu
         candidates.pop();
 
         std::uint32_t count = copy_list(nearest.second, level_number, neighbours.data());
+        // First keep the unvisited neighbours and start loading their vectors,
+        // so the distances below find them in cache (hnswlib prefetches too).
+        std::uint32_t pending = 0;
         for (std::uint32_t j = 0; j < count; j++) {
             std::uint32_t candidate = neighbours[j];
             if (!is_element(candidate, known_size)) continue;
             if (level_number > 0 && this->level(candidate) < level_number) continue;
             if (visited->test_and_mark(candidate)) continue;
+            prefetch_vector(candidate);
+            neighbours[pending++] = candidate;
+        }
+        for (std::uint32_t j = 0; j < pending; j++) {
+            std::uint32_t candidate = neighbours[j];
             float d = distance(query, vector(candidate), dimension);
             if (top.size() < ef || lower_bound > d) {
                 candidates.emplace(-d, candidate);
