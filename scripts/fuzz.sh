@@ -23,8 +23,11 @@ rm -rf "$seeds"
 mkdir -p "$seeds" "$corpus" "$artifacts"
 "$build/make_lhv1_corpus" "$seeds" "$build/lhv1.dict"
 
-# New inputs go to the first directory; the seeds are read only.
-exec "$build/fuzz_lhv1_decode" \
+# New inputs go to the first directory; the seeds are read only. The
+# fuzzer's progress lines go to a log; its last lines and stats are shown.
+log="$build/fuzz.log"
+status=0
+"$build/fuzz_lhv1_decode" \
     -max_total_time="$seconds" \
     -max_len=16384 \
     -rss_limit_mb=1024 \
@@ -32,4 +35,8 @@ exec "$build/fuzz_lhv1_decode" \
     -dict="$build/lhv1.dict" \
     -artifact_prefix="$artifacts/" \
     -print_final_stats=1 \
-    "$corpus" "$seeds"
+    "$corpus" "$seeds" >"$log" 2>&1 || status=$?
+grep -E "^(INFO: Seed|INFO: Loaded)" "$log" | head -3 || true
+lines=25; [ $status -eq 0 ] || lines=150  # a crash report is long
+grep -vE "^#[0-9]+\s+(NEW|REDUCE|pulse)" "$log" | tail -n $lines
+exit $status
