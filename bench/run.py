@@ -575,8 +575,11 @@ def markdown(report):
         for key, target in (("qps_lhv_over_pgvector", ">= 3"), ("qps_lhv_over_hnswlib", ">= 0.6"),
                             ("qps_lhv_over_hnswlib-native", ">= 0.6"),
                             ("qps_parallel_lhv_over_pgvector", ""), ("qps_parallel_lhv_over_hnswlib", ""),
+                            ("qps_parallel_lhv_over_hnswlib-native", ""),
                             ("build_lhv_over_pgvector", "<= 0.4"), ("build_lhv_over_hnswlib", ""),
+                            ("build_lhv_over_hnswlib-native", ""),
                             ("insert_lhv_over_pgvector", ">= 5"), ("memory_lhv_over_hnswlib", "<= 1.05"),
+                            ("memory_lhv_over_hnswlib-native", "<= 1.05"),
                             ("memory_lhv_over_pgvector", "")):
             if h.get(key) is not None:
                 out.append(f"| {key.replace('_', ' ')} | {h[key]:.2f} | {target} |")
