@@ -67,8 +67,6 @@ def main():
 
     cur.execute("DROP TABLE IF EXISTS fashion_mnist")
     cur.execute("CREATE TABLE fashion_mnist (id int PRIMARY KEY, v real[] NOT NULL)")
-    # Vectors compress poorly and are read often: keep them uncompressed.
-    cur.execute("ALTER TABLE fashion_mnist ALTER COLUMN v SET STORAGE EXTERNAL")
     t0 = time.perf_counter()
     copy_vectors(cur, "fashion_mnist", train)
     cur.execute("ANALYZE fashion_mnist")

@@ -93,7 +93,6 @@ class SqlSystem:
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         if self.name == "lhv":
             cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v real[] NOT NULL)")
-            cur.execute(f"ALTER TABLE {table} ALTER COLUMN v SET STORAGE EXTERNAL")
             cur.execute(f"INSERT INTO {table} SELECT id, v FROM {source} WHERE id <= {rows}")
         else:
             cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v vector({self.dim}) NOT NULL)")
@@ -427,8 +426,6 @@ def bench_dataset(args, spec, host, have_pgvector):
     lhv = SqlSystem("lhv", metric, dim, source)
     cur.execute(f"DROP TABLE IF EXISTS {source}")
     cur.execute(f"CREATE TABLE {source} (id int PRIMARY KEY, v real[] NOT NULL)")
-    # Out of line but uncompressed, as pgvector's vector type is stored.
-    cur.execute(f"ALTER TABLE {source} ALTER COLUMN v SET STORAGE EXTERNAL")
     copy_vectors(cur, source, base)
     cur.execute(f"VACUUM ANALYZE {source}")
     log(f"lhv: loaded {n} rows in {time.perf_counter() - t0:.1f} s")
