@@ -6,7 +6,8 @@
 // larger), the scan searches again with twice the candidates, skipping TIDs it
 // already returned, until lhv.max_scan_tuples entries have been returned or
 // the graph has no more. Rows found by a wider search that are nearer than
-// one already returned come out later: order is exact within each search.
+// one already returned come out later: within one search the order is exact
+// up to float precision (the graph's distances are single precision).
 extern "C" {
 #include "postgres.h"
 

@@ -80,10 +80,12 @@ INSERT INTO c (v, origin) SELECT $rand_vec, 'rollback' FROM generate_series(1, 3
 ROLLBACK;
 },
 	# A search: LIMIT 10 filled, distances non-decreasing, no rolled-back row.
+	# The graph orders by float distances and the operator computes in double,
+	# so two rows closer than float precision may come in either order.
 	'004_search.sql' => qq{
 SELECT ${rand_vec}::text AS q \\gset
 SELECT count(*) AS n,
-       count(*) FILTER (WHERE d < prev) AS unordered,
+       count(*) FILTER (WHERE d < prev - 1e-6) AS unordered,
        count(*) FILTER (WHERE origin = 'rollback') AS rolled_back
 FROM (SELECT d, origin, lag(d) OVER () AS prev
       FROM (SELECT v <-> ':q'::real[] AS d, origin FROM c ORDER BY v <-> ':q'::real[] LIMIT 10) s) s2 \\gset
@@ -154,7 +156,11 @@ sub check_table
 	for my $op ('<->', '<=>')
 	{
 		my $tol = $op eq '<->' ? '0' : '0.000001';
+		# HNSW is approximate: at the default ef_search a few elements of a
+		# graph churned by deletes can be missed; at 400 every reachable one is
+		# found, so a miss there means a row lost from the graph.
 		my $lost = $node->safe_psql('postgres', qq{
+SET lhv.ef_search = 400;
 SELECT count(*) || ': ' || coalesce(string_agg(r.id::text, ',' ORDER BY r.id), '') FROM c AS r
 WHERE NOT EXISTS (SELECT 1 FROM (SELECT id, c.v $op r.v AS d FROM c ORDER BY c.v $op r.v LIMIT 1) n
                   WHERE n.id = r.id OR n.d <= $tol);
