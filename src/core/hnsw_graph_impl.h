@@ -91,6 +91,15 @@ struct HnswGraph::Impl {
     bool deleted(std::uint32_t id) {
         return (layout::load_relaxed(reinterpret_cast<const std::uint32_t*>(record(id))) & layout::kDeletedBit) != 0;
     }
+    // Checks an incoming vector (insert or query) and, under Cosine, returns
+    // it scaled to unit length in `storage`; otherwise returns it as given.
+    const float* prepare_input(const float* input, std::vector<float>& storage) const {
+        validate_vector(input, dimension, params.metric);
+        if (params.metric != Metric::Cosine) return input;
+        storage.resize(dimension);
+        normalize(input, storage.data(), dimension);
+        return storage.data();
+    }
     // Asks the CPU to start loading a vector (its first kPrefetchBytes).
     void prefetch_vector(std::uint32_t id) {
         const char* start = reinterpret_cast<const char*>(vector(id));

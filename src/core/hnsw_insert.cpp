@@ -129,13 +129,8 @@ void HnswGraph::Impl::link_new_element(std::uint32_t id, const float* vector_dat
 
 std::uint32_t HnswGraph::add(const float* vector_data, std::uint64_t label_value) {
     Impl& g = *impl_;
-    validate_vector(vector_data, g.dimension, g.params.metric);
     std::vector<float> normalised;
-    if (g.params.metric == Metric::Cosine) {
-        normalised.resize(g.dimension);
-        normalize(vector_data, normalised.data(), g.dimension);
-        vector_data = normalised.data();
-    }
+    vector_data = g.prepare_input(vector_data, normalised);
 
     std::uint32_t id;
     int element_level;

@@ -98,13 +98,8 @@ std::vector<SearchResult> HnswGraph::search(const float* query, std::size_t k, s
     if (ef > kMaxEfSearch || k > kMaxEfSearch)
         throw Error(ErrorKind::InvalidParameter, "ef_search must be at most " + std::to_string(kMaxEfSearch) +
                                                      ", got " + std::to_string(std::max(ef, k)));
-    validate_vector(query, g.dimension, g.params.metric);
     std::vector<float> normalised;
-    if (g.params.metric == Metric::Cosine) {
-        normalised.resize(g.dimension);
-        normalize(query, normalised.data(), g.dimension);
-        query = normalised.data();
-    }
+    query = g.prepare_input(query, normalised);
 
     std::vector<SearchResult> results;
     std::uint64_t entry = load_acquire(&g.header->entry_point);

@@ -19,11 +19,7 @@ namespace {
 using lhv::Metric;
 using lhv_test::DataKind;
 
-constexpr std::size_t kBase = 20000;
-constexpr std::size_t kQueries = 200;
-constexpr std::size_t kDim = 128;
-constexpr std::size_t kK = 10;
-constexpr std::size_t kEf = 64;
+using namespace lhv_test::recall_spec;
 constexpr std::size_t kM = 16;
 constexpr std::size_t kEfConstruction = 64;
 

@@ -16,6 +16,16 @@
 
 namespace lhv_test {
 
+// The recall check the foundation issue specifies, shared by the recall test
+// and the parity test with stock hnswlib (which must measure the same thing).
+namespace recall_spec {
+constexpr std::size_t kBase = 20000;
+constexpr std::size_t kQueries = 200;
+constexpr std::size_t kDim = 128;
+constexpr std::size_t kK = 10;
+constexpr std::size_t kEf = 64;
+}  // namespace recall_spec
+
 // n x dim vectors, row-major.
 struct Dataset {
     std::size_t n = 0;
