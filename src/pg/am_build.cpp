@@ -126,23 +126,36 @@ bool insert_in_parallel(lhv::HnswGraph& graph, const BuildState& state, int thre
     std::vector<std::thread> workers;
     workers.reserve(threads);
 
-    for (int t = 0; t < threads; t++) {
-        workers.emplace_back([&, t] {
-            try {
-                for (;;) {
-                    if (stop.load(std::memory_order_relaxed))
-                        return;
-                    int64 i = next.fetch_add(1);
-                    if (i >= state.count)
-                        return;
-                    graph.add(state.vectors + i * state.dimension, state.labels[i]);
-                    done.fetch_add(1, std::memory_order_relaxed);
-                }
-            } catch (...) {
-                errors[t] = std::current_exception();
-                stop.store(true);
+    // One worker: takes the next vector until none is left or stop is set.
+    auto work = [&](int t) {
+        try {
+            for (;;) {
+                if (stop.load(std::memory_order_relaxed))
+                    return;
+                int64 i = next.fetch_add(1);
+                if (i >= state.count)
+                    return;
+                graph.add(state.vectors + i * state.dimension, state.labels[i]);
+                done.fetch_add(1, std::memory_order_relaxed);
             }
-        });
+        } catch (...) {
+            errors[t] = std::current_exception();
+            stop.store(true);
+        }
+    };
+    auto join_all = [&] {
+        for (std::thread& worker : workers)
+            worker.join();
+    };
+    // A joinable std::thread destroyed by an exception would terminate the
+    // backend: if starting a thread fails, stop and join those running first.
+    try {
+        for (int t = 0; t < threads; t++)
+            workers.emplace_back(work, t);
+    } catch (...) {
+        stop.store(true);
+        join_all();
+        throw;
     }
 
     // This thread only watches: progress, and cancels.
@@ -153,8 +166,7 @@ bool insert_in_parallel(lhv::HnswGraph& graph, const BuildState& state, int thre
         if (cancel_requested())
             stop.store(true);
     }
-    for (std::thread& worker : workers)
-        worker.join();
+    join_all();
 
     for (const std::exception_ptr& error : errors)
         if (error)
