@@ -13,9 +13,9 @@ MODULE_big = lhv
 EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))lhv.control)
 
 CORE_SRCS = $(wildcard src/core/*.cpp)
-PG_SRCS = $(wildcard src/pg/*.cpp)
+PG_SRCS = $(wildcard src/pg/*.cpp src/pg/*/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
-HEADERS = $(wildcard src/core/*.h) $(wildcard src/pg/*.h)
+HEADERS = $(wildcard src/core/*.h) $(wildcard src/pg/*.h src/pg/*/*.h)
 
 DATA = $(wildcard lhv--*.sql)
 REGRESS = $(patsubst sql/%.sql,%,$(wildcard sql/*.sql))
@@ -26,6 +26,9 @@ PG_CONFIG ?= pg_config
 # C++ is compiled by PGXS's %.o: %.cpp rule with CXXFLAGS. No JIT bitcode:
 # clang would need our C++ flags and the planner gains nothing from it.
 override with_llvm = no
+# Glue includes name their headers from src/pg ("shmem/registry.h") and the
+# engine's from src ("core/hnsw_graph.h").
+PG_CPPFLAGS = -I$(srcdir)/src/pg -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -fPIC -O2 -g -Wall -Wextra -Wshadow -Werror=return-type \
 	-DLHV_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lstdc++ -lpthread

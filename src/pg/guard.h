@@ -50,7 +50,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/errors.h"
+#include "core/errors.h"
 
 namespace lhv::pg {
 

@@ -11,11 +11,11 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
-#include "dsa_memory.h"
-#include "lhv_am.h"
-#include "lifecycle.h"
+#include "shmem/dsa_memory.h"
+#include "am/lhv_am.h"
+#include "shmem/lifecycle.h"
 #include "lhv_config.h"
-#include "shmem.h"
+#include "shmem/shmem.h"
 
 int lhv_shared_memory_reserved_mb = LHV_SHARED_MEMORY_RESERVED_DEFAULT;
 int lhv_max_shared_memory_mb = LHV_MAX_SHARED_MEMORY_DEFAULT;

@@ -8,7 +8,7 @@ extern "C" {
 
 #include <cmath>
 
-#include "../core/hnsw_graph.h"
+#include "core/hnsw_graph.h"
 #include "vector_datum.h"
 
 LhvVector lhv_vector_from_datum(Datum datum, const char* what)

@@ -15,7 +15,7 @@ extern "C" {
 #include <cstring>
 
 #include "lhv_config.h"
-#include "shmem.h"
+#include "shmem/shmem.h"
 
 namespace lhv::pg {
 

@@ -13,7 +13,7 @@ extern "C" {
 
 #include <cmath>
 
-#include "lhv_am.h"
+#include "am/lhv_am.h"
 
 // Cost added to a plan the index should not be used for (ORDER BY without a
 // usable LIMIT): far above disable_cost (1e10), so that a sort wins even when

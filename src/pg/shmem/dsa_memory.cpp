@@ -11,7 +11,7 @@ extern "C" {
 #include <exception>
 #include <string>
 
-#include "dsa_memory.h"
+#include "shmem/dsa_memory.h"
 #include "guard.h"
 #include "lhv_config.h"
 

@@ -6,8 +6,8 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
-#include "index_graph.h"
-#include "lhv_am.h"
+#include "am/index_graph.h"
+#include "am/lhv_am.h"
 #include "vector_datum.h"
 
 bool lhv_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,

@@ -14,8 +14,8 @@ extern "C" {
 #include "utils/relcache.h"
 }
 
-#include "../core/hnsw_graph.h"
-#include "registry.h"
+#include "core/hnsw_graph.h"
+#include "shmem/registry.h"
 
 // A statement's handle on an index's graph. Trivially copyable: the view it
 // points to is owned by this backend's view cache.

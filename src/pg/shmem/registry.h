@@ -19,7 +19,7 @@
 
 #include <cstdint>
 
-#include "shmem.h"
+#include "shmem/shmem.h"
 
 namespace lhv::pg {
 

@@ -20,11 +20,11 @@ PG_FUNCTION_INFO_V1(lhv_snapshot_info);
 
 #include <nlohmann/json.hpp>
 
-#include "../core/distance.h"
-#include "../core/lhv1_codec.h"
+#include "core/distance.h"
+#include "core/lhv1_codec.h"
 #include "guard.h"
-#include "registry.h"
-#include "shmem.h"
+#include "shmem/registry.h"
+#include "shmem/shmem.h"
 
 #ifndef LHV_VERSION
 #error "LHV_VERSION must be defined (the Makefile passes it from lhv.control)"

@@ -22,7 +22,7 @@ extern "C" {
 }
 
 #include "guard.h"
-#include "lifecycle.h"
+#include "shmem/lifecycle.h"
 
 using lhv::pg::RegistryEntry;
 

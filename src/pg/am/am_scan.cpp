@@ -22,8 +22,8 @@ extern "C" {
 #include <new>
 
 #include "guard.h"
-#include "index_graph.h"
-#include "lhv_am.h"
+#include "am/index_graph.h"
+#include "am/lhv_am.h"
 #include "vector_datum.h"
 
 // A scan's widest search returns lhv.max_scan_tuples results, which the

@@ -7,7 +7,7 @@ extern "C" {
 #include "postgres.h"
 }
 
-#include "registry.h"
+#include "shmem/registry.h"
 
 // Installs the transaction callbacks and the object access hook (_PG_init).
 void lhv_lifecycle_init(void);

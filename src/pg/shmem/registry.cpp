@@ -7,11 +7,11 @@ extern "C" {
 
 #include <memory>
 
-#include "../core/hnsw_graph.h"
-#include "../core/locks.h"
-#include "dsa_memory.h"
+#include "core/hnsw_graph.h"
+#include "core/locks.h"
+#include "shmem/dsa_memory.h"
 #include "guard.h"
-#include "registry.h"
+#include "shmem/registry.h"
 
 namespace lhv::pg {
 

@@ -10,8 +10,8 @@ extern "C" {
 }
 
 #include "guard.h"
-#include "index_graph.h"
-#include "lhv_am.h"
+#include "am/index_graph.h"
+#include "am/lhv_am.h"
 
 IndexBulkDeleteResult* lhv_bulk_delete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
                                        IndexBulkDeleteCallback callback, void* callback_state)

@@ -11,7 +11,7 @@ extern "C" {
 
 #include <cmath>
 
-#include "../core/distance.h"
+#include "core/distance.h"
 #include "vector_datum.h"
 
 // Sums over both vectors after checking they are comparable.

@@ -16,8 +16,8 @@
 
 #include <cstddef>
 
-#include "../core/memory.h"
-#include "shmem.h"
+#include "core/memory.h"
+#include "shmem/shmem.h"
 
 namespace lhv::pg {
 

@@ -24,10 +24,10 @@ extern "C" {
 #include <thread>
 #include <vector>
 
-#include "dsa_memory.h"
+#include "shmem/dsa_memory.h"
 #include "guard.h"
-#include "index_graph.h"
-#include "lhv_am.h"
+#include "am/index_graph.h"
+#include "am/lhv_am.h"
 #include "vector_datum.h"
 
 namespace {

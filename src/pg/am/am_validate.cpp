@@ -17,7 +17,7 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-#include "lhv_am.h"
+#include "am/lhv_am.h"
 
 // Reports one problem with the operator family.
 static void lhv_validate_problem(const char* family, const char* what)

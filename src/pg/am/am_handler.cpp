@@ -11,7 +11,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "lhv_am.h"
+#include "am/lhv_am.h"
 
 int lhv_ef_search = LHV_EF_SEARCH_DEFAULT;
 int lhv_max_scan_tuples = LHV_MAX_SCAN_TUPLES_DEFAULT;

@@ -13,12 +13,12 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "../core/locks.h"
-#include "dsa_memory.h"
+#include "core/locks.h"
+#include "shmem/dsa_memory.h"
 #include "guard.h"
-#include "index_graph.h"
-#include "lhv_am.h"
-#include "lifecycle.h"
+#include "am/index_graph.h"
+#include "am/lhv_am.h"
+#include "shmem/lifecycle.h"
 
 using lhv::pg::RegistryEntry;
 using lhv::pg::SlotState;
