@@ -36,6 +36,73 @@ CREATE FUNCTION lhv_snapshot_info(snapshot bytea) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'lhv_snapshot_info'
     LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
+-- ==== Storage: snapshots and their monitoring ====
+
+-- LHV1 snapshots of index graphs, as bytea parts (written at CREATE INDEX /
+-- REINDEX, by lhv's snapshot worker, and by lhv_snapshot()). Keyed by the log
+-- identity in each index's metapage, so a snapshot never applies to another
+-- relfilenode. Not dumped by pg_dump: a restore rebuilds the indexes. Only
+-- lhv itself writes it (as the table's owner); nobody else may read it.
+CREATE TABLE lhv_snapshot (
+    log_id bigint NOT NULL,
+    snapshot_no bigint NOT NULL,
+    part integer NOT NULL,
+    parts integer NOT NULL,
+    index_oid oid NOT NULL,
+    position bigint NOT NULL,
+    created timestamptz NOT NULL DEFAULT now(),
+    data bytea NOT NULL,
+    PRIMARY KEY (log_id, snapshot_no, part)
+);
+-- Graph bytes barely compress; storing them as they are saves the CPU.
+ALTER TABLE lhv_snapshot ALTER COLUMN data SET STORAGE EXTERNAL;
+REVOKE ALL ON lhv_snapshot FROM PUBLIC;
+
+-- Writes a snapshot of an lhv index's graph now, in this transaction; returns
+-- its size in bytes (0 when the index holds no vector). The index's owner only.
+CREATE FUNCTION lhv_snapshot(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'lhv_snapshot'
+    LANGUAGE C STRICT VOLATILE;
+
+-- The lhv indexes of this database whose graphs are in shared memory: how the
+-- graph was made (build, snapshot, log, table), its elements and memory, the
+-- log position it holds, the log end, and the position of its latest snapshot.
+CREATE FUNCTION lhv_index_status(
+    OUT index regclass,
+    OUT state text,
+    OUT source text,
+    OUT elements bigint,
+    OUT deleted bigint,
+    OUT graph_bytes bigint,
+    OUT log_id text,
+    OUT applied_position bigint,
+    OUT log_end bigint,
+    OUT snapshot_position bigint,
+    OUT snapshot_due boolean)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'lhv_index_status'
+    LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW lhv_indexes AS
+    SELECT *, log_end - snapshot_position AS log_since_snapshot FROM lhv_index_status();
+
+-- An lhv index's metapage: its log's identity and bounds (positions are byte
+-- offsets in the log), pages, and the snapshot position the log was reclaimed to.
+CREATE FUNCTION lhv_index_storage(
+    index regclass,
+    OUT log_id text,
+    OUT dimension integer,
+    OUT log_start bigint,
+    OUT log_end bigint,
+    OUT log_bytes bigint,
+    OUT log_pages bigint,
+    OUT free_pages bigint,
+    OUT snapshot_position bigint,
+    OUT relation_pages bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'lhv_index_storage'
+    LANGUAGE C STRICT VOLATILE;
+
 -- Distance operators on real[], usable with or without an index. Each
 -- computes in double precision over the exact inputs.
 CREATE FUNCTION lhv_l2_distance(real[], real[]) RETURNS float8

@@ -66,8 +66,28 @@
 // Build sub-phases shown in pg_stat_progress_create_index.
 #define LHV_PHASE_READ_HEAP 2
 #define LHV_PHASE_INSERT 3
+#define LHV_PHASE_SNAPSHOT 4
+
+// ---- Storage ----
+
+// lhv's catalog table of snapshots (in the extension's schema), and the
+// largest bytea part of one snapshot (well under the 1 GB field limit).
+#define LHV_SNAPSHOT_TABLE "lhv_snapshot"
+#define LHV_SNAPSHOT_PART_BYTES (64 * 1024 * 1024)
+
+// lhv.snapshot_threshold: log written since the last snapshot (MB) that
+// makes the snapshot worker write a new one.
+#define LHV_SNAPSHOT_THRESHOLD_DEFAULT 64
+#define LHV_SNAPSHOT_THRESHOLD_MIN 1
+#define LHV_SNAPSHOT_THRESHOLD_MAX (1024 * 1024)
+// lhv.snapshot_naptime: seconds between the snapshot worker's rounds.
+#define LHV_SNAPSHOT_NAPTIME_DEFAULT 10
+#define LHV_SNAPSHOT_NAPTIME_MIN 1
+#define LHV_SNAPSHOT_NAPTIME_MAX 3600
 
 // GUC variables, defined in lhv_module.cpp.
 extern int lhv_shared_memory_reserved_mb;
 extern int lhv_max_shared_memory_mb;
 extern int lhv_max_indexes;
+extern int lhv_snapshot_threshold_mb;
+extern int lhv_snapshot_naptime_s;

@@ -16,10 +16,13 @@ void _PG_init(void);
 #include "shmem/lifecycle.h"
 #include "lhv_config.h"
 #include "shmem/shmem.h"
+#include "storage/snapshot_worker.h"
 
 int lhv_shared_memory_reserved_mb = LHV_SHARED_MEMORY_RESERVED_DEFAULT;
 int lhv_max_shared_memory_mb = LHV_MAX_SHARED_MEMORY_DEFAULT;
 int lhv_max_indexes = LHV_MAX_INDEXES_DEFAULT;
+int lhv_snapshot_threshold_mb = LHV_SNAPSHOT_THRESHOLD_DEFAULT;
+int lhv_snapshot_naptime_s = LHV_SNAPSHOT_NAPTIME_DEFAULT;
 
 // Defines the GUCs, reserves the lhv. prefix and checks the GUCs agree.
 static void define_gucs() {
@@ -41,6 +44,18 @@ static void define_gucs() {
         "Maximum number of lhv indexes whose graphs are in shared memory at once, cluster-wide.",
         nullptr, &lhv_max_indexes, LHV_MAX_INDEXES_DEFAULT, LHV_MAX_INDEXES_MIN, LHV_MAX_INDEXES_MAX,
         PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.snapshot_threshold",
+        "Change log written since an index's last snapshot that makes lhv write a new one.",
+        "A restart loads the latest snapshot and replays the log after it: a lower threshold "
+        "means shorter replays and more snapshot writes.",
+        &lhv_snapshot_threshold_mb, LHV_SNAPSHOT_THRESHOLD_DEFAULT, LHV_SNAPSHOT_THRESHOLD_MIN,
+        LHV_SNAPSHOT_THRESHOLD_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.snapshot_naptime",
+        "Time between two rounds of lhv's snapshot worker.", nullptr, &lhv_snapshot_naptime_s,
+        LHV_SNAPSHOT_NAPTIME_DEFAULT, LHV_SNAPSHOT_NAPTIME_MIN, LHV_SNAPSHOT_NAPTIME_MAX, PGC_SIGHUP,
+        GUC_UNIT_S, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("lhv");
 
     if (lhv_max_shared_memory_mb < lhv_shared_memory_reserved_mb)
@@ -62,4 +77,5 @@ void _PG_init(void) {
     lhv::pg::register_dsa_memory_callbacks();
     lhv_am_init();
     lhv_lifecycle_init();
+    lhv_snapshot_worker_register();
 }

@@ -29,6 +29,10 @@ extern "C" {
 #include "am/index_graph.h"
 #include "am/lhv_am.h"
 #include "vector_datum.h"
+#include "storage/graph_snapshot.h"
+#include "storage/metapage.h"
+
+using lhv::pg::RegistryEntry;
 
 namespace {
 
@@ -246,12 +250,36 @@ IndexBuildResult* lhv_build(Relation heap, Relation index, IndexInfo* indexInfo)
 {
     IndexBuildResult* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
     lhv_graph_build(heap, index, indexInfo, true, &result->heap_tuples, &result->index_tuples);
+
+    // The new relfilenode's metapage: a new log identity, an empty log.
+    RegistryEntry entry;
+    Oid relid = RelationGetRelid(index);
+    bool found = lhv::pg::lhv_guard([&] { return lhv::pg::registry_lookup(MyDatabaseId, relid, &entry); });
+    if (!found)
+        elog(ERROR, "lhv: the graph of index \"%s\" vanished during its build", RelationGetRelationName(index));
+    uint32 dimension = 0;
+    if (DsaPointerIsValid(entry.graph))
+        dimension = lhv::pg::lhv_guard([&] { return lhv_graph_view(entry)->params().dimension; });
+    lhv_meta_create(index, MAIN_FORKNUM, dimension, 0);
+    LhvMetaPageData meta = lhv_meta_read(index);
+    lhv::pg::lhv_guard([&] {
+        lhv::pg::registry_set_log_state(entry, meta.log_id, meta.log_end, false, lhv::pg::GraphSource::Build);
+    });
+
+    // The snapshot commits (or rolls back) with the build.
+    Size bytes;
+    uint64 position;
+    if (DsaPointerIsValid(entry.graph)) {
+        if (index->rd_rel->relpersistence != RELPERSISTENCE_TEMP)
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, LHV_PHASE_SNAPSHOT);
+        lhv_graph_write_snapshot(index, &bytes, &position);
+    }
     return result;
 }
 
-// An unlogged index's init fork: the graph lives in shared memory, and after a
-// crash the table is empty, so there is nothing to write.
+// An unlogged index's init fork: a metapage whose log gets a new identity at
+// the first access after a crash reset the index to it.
 void lhv_build_empty(Relation index)
 {
-    (void)index;
+    lhv_meta_create(index, INIT_FORKNUM, 0, LHV_META_NEEDS_IDENTITY);
 }

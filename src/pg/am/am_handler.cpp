@@ -69,6 +69,8 @@ static char* lhv_build_phase_name(int64 phase)
             return const_cast<char*>("reading table");
         case LHV_PHASE_INSERT:
             return const_cast<char*>("building graph");
+        case LHV_PHASE_SNAPSHOT:
+            return const_cast<char*>("writing snapshot");
         default:
             return NULL;
     }

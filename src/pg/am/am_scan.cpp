@@ -40,6 +40,7 @@ struct LhvScanState {
     bool started;
     bool exhausted;
     LhvGraphRef ref;             // the graph (ref.graph NULL when the index holds no vector)
+    Relation ref_index;          // the index, to open the graph again
     lhv::SearchResult* batch;    // results of the latest search
     int batch_size;
     int batch_position;
@@ -132,6 +133,15 @@ static bool lhv_scan_next_batch(LhvScanState* so)
 
     int ef = Max(k, lhv_ef_search);
     int found = lhv_graph_search(&so->ref, so->query, so->dimension, k, ef, batch);
+    while (found < 0) {
+        // A hot standby replaced the graph (its log moved on): search the new
+        // one; TIDs already returned are skipped.
+        if (!lhv_graph_open(so->ref_index, NULL, &so->ref)) {
+            so->exhausted = true;
+            return false;
+        }
+        found = lhv_graph_search(&so->ref, so->query, so->dimension, k, ef, batch);
+    }
     if (so->batch)
         pfree(so->batch);
     so->batch = batch;
@@ -167,6 +177,7 @@ bool lhv_get_tuple(IndexScanDesc scan, ScanDirection direction)
 
     if (!so->started) {
         so->started = true;
+        so->ref_index = scan->indexRelation;
         if (!lhv_graph_open(scan->indexRelation, scan->heapRelation, &so->ref))
             so->ref.graph = NULL;
         pgstat_count_index_scan(scan->indexRelation);

@@ -1,17 +1,21 @@
-// am_vacuum.cpp: VACUUM: mark the graph elements of dead rows deleted
-// (ambulkdelete), then rewire the neighbour lists around them
-// (amvacuumcleanup), so that a heap TID reused later never returns a wrong
-// row and recall holds after heavy churn.
+// am_vacuum.cpp: VACUUM: log the TIDs of dead rows and mark their graph
+// elements deleted (ambulkdelete), then rewire the neighbour lists around
+// them (amvacuumcleanup), so that a heap TID reused later never returns a
+// wrong row and recall holds after heavy churn. The log entries come before
+// the heap reuses the TIDs, so a graph loaded or replayed later (restart,
+// crash, hot standby) deletes them too.
 extern "C" {
 #include "postgres.h"
 
 #include "commands/vacuum.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 }
 
 #include "guard.h"
 #include "am/index_graph.h"
 #include "am/lhv_am.h"
+#include "storage/change_log.h"
 
 IndexBulkDeleteResult* lhv_bulk_delete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
                                        IndexBulkDeleteCallback callback, void* callback_state)
@@ -19,18 +23,18 @@ IndexBulkDeleteResult* lhv_bulk_delete(IndexVacuumInfo* info, IndexBulkDeleteRes
     if (stats == NULL)
         stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
 
-    // A graph not in memory (not used since the restart) will be rebuilt from
-    // the table, which by then no longer has these rows.
+    // A graph not in memory (not used since the restart) is loaded first:
+    // the deletions must reach the log, and only the graph knows the TIDs.
     LhvGraphRef ref;
-    if (!lhv_graph_open_if_loaded(info->index, &ref)) {
-        stats->estimated_count = true;
-        return stats;
-    }
+    if (!lhv_graph_open(info->index, NULL, &ref))
+        return stats;  // no vector indexed
 
     // Read labels in batches inside the guard; ask the callback outside it.
-    const uint32 batch = 1024;
+    const uint32 batch = LHV_LOG_MAX_DELETES;
     uint64* labels = static_cast<uint64*>(palloc(sizeof(uint64) * batch));
     bool* deleted = static_cast<bool*>(palloc(sizeof(bool) * batch));
+    uint32* dead_ids = static_cast<uint32*>(palloc(sizeof(uint32) * batch));
+    uint64* dead_labels = static_cast<uint64*>(palloc(sizeof(uint64) * batch));
     uint32 size = lhv::pg::lhv_guard([&] { return ref.graph->size(); });
     for (uint32 base = 0; base < size; base += batch) {
         uint32 n = Min(batch, size - base);
@@ -41,19 +45,25 @@ IndexBulkDeleteResult* lhv_bulk_delete(IndexVacuumInfo* info, IndexBulkDeleteRes
             }
         });
         vacuum_delay_point();
+        int dead = 0;
         for (uint32 j = 0; j < n; j++) {
             if (deleted[j])
                 continue;
             ItemPointerData tid;
             lhv_label_to_tid(labels[j], &tid);
             if (callback(&tid, callback_state)) {
-                lhv_graph_mark_deleted(&ref, base + j);
-                stats->tuples_removed += 1;
+                dead_ids[dead] = base + j;
+                dead_labels[dead] = labels[j];
+                dead++;
             } else {
                 stats->num_index_tuples += 1;
             }
         }
+        lhv_graph_delete(info->index, &ref, dead_ids, dead_labels, dead);
+        stats->tuples_removed += dead;
     }
+    pfree(dead_ids);
+    pfree(dead_labels);
     pfree(labels);
     pfree(deleted);
     return stats;
@@ -92,6 +102,6 @@ IndexBulkDeleteResult* lhv_vacuum_cleanup(IndexVacuumInfo* info, IndexBulkDelete
         else
             stats->estimated_count = true;
     }
-    stats->num_pages = 0;
+    stats->num_pages = RelationGetNumberOfBlocks(info->index);
     return stats;
 }

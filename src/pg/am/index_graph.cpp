@@ -1,13 +1,16 @@
-// index_graph.cpp: finding, creating and using the shared graph of an lhv
-// index from a backend (index_graph.h), with a per-backend cache of graph
-// views so a statement pays nothing to reach an index it used before.
+// index_graph.cpp: finding, loading, creating and using the shared graph of
+// an lhv index from a backend (index_graph.h), with a per-backend cache of
+// graph views so a statement pays nothing to reach an index it used before.
 extern "C" {
 #include "postgres.h"
 
 #include "access/genam.h"
 #include "access/table.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
@@ -19,6 +22,9 @@ extern "C" {
 #include "am/index_graph.h"
 #include "am/lhv_am.h"
 #include "shmem/lifecycle.h"
+#include "storage/change_log.h"
+#include "storage/graph_loader.h"
+#include "storage/metapage.h"
 
 using lhv::pg::RegistryEntry;
 using lhv::pg::SlotState;
@@ -36,9 +42,9 @@ struct CachedView {
 CachedView* view_cache = nullptr;  // lhv.max_indexes entries, for the backend's life
 int view_cache_size = 0;
 
-// The view of the graph `entry` names, made or refreshed as needed. C++: call
-// inside lhv_guard.
-lhv::HnswGraph* view_for(const RegistryEntry& entry)
+}  // namespace
+
+lhv::HnswGraph* lhv_graph_view(const RegistryEntry& entry)
 {
     if (view_cache == nullptr) {
         int slots = lhv::pg::pg_call([] { return lhv::pg::control()->max_indexes; });
@@ -66,6 +72,8 @@ lhv::HnswGraph* view_for(const RegistryEntry& entry)
     return cached.graph;
 }
 
+namespace {
+
 // Looks the index up in the registry.
 bool lookup(Relation index, RegistryEntry* entry)
 {
@@ -77,15 +85,18 @@ bool lookup(Relation index, RegistryEntry* entry)
 bool fill_ref(const RegistryEntry& entry, LhvGraphRef* ref)
 {
     ref->entry = entry;
-    ref->graph = lhv::pg::lhv_guard([&] { return view_for(entry); });
+    ref->graph = lhv::pg::lhv_guard([&] { return lhv_graph_view(entry); });
     return ref->graph != NULL;
 }
 
-// Rebuilds the graph of `index` from `heap` after a restart. The table may be
-// written meanwhile; the build indexes in-progress rows too (a row added twice
-// is returned once by scans), so its warnings about them are silenced.
-void rebuild_from_heap(Relation index, Relation heap)
+// Rebuilds the graph of `index` from its table: only when neither a snapshot
+// nor the whole log is there to load it from. The table may be written
+// meanwhile; the build indexes in-progress rows too (a row added twice is
+// returned once by scans), so its warnings about them are silenced.
+void rebuild_from_heap(Relation index)
 {
+    LhvMetaPageData meta = lhv_meta_read(index);
+    Relation heap = table_open(index->rd_index->indrelid, AccessShareLock);
     int nest_level = NewGUCNestLevel();
     set_config_option("client_min_messages", "error", PGC_SUSET, PGC_S_SESSION,
                       GUC_ACTION_SAVE, true, 0, false);
@@ -93,27 +104,66 @@ void rebuild_from_heap(Relation index, Relation heap)
                       true, 0, false);
     IndexInfo* info = BuildIndexInfo(index);
     double heap_tuples, index_tuples;
-    lhv_graph_build(heap, index, info, false, &heap_tuples, &index_tuples);
+    bool built = lhv_graph_build(heap, index, info, false, &heap_tuples, &index_tuples);
     AtEOXact_GUC(true, nest_level);
+    table_close(heap, AccessShareLock);
+    // The graph now holds the log up to where it ended when the build began
+    // (appenders wait for a graph before they log). Save it soon.
+    RegistryEntry entry;
+    if (built && lookup(index, &entry))
+        lhv::pg::lhv_guard([&] {
+            lhv::pg::registry_set_log_state(entry, meta.log_id, meta.log_end, RecoveryInProgress(),
+                                            lhv::pg::GraphSource::Table);
+            lhv::pg::registry_set_needs_snapshot(entry, true);
+        });
 }
 
-// The graph of `index`, waiting for another backend's load and rebuilding
-// from the heap if allowed.
-bool open_graph(Relation index, Relation heap, LhvGraphRef* ref)
+// Sleeps until the slot of `entry` may have stopped Loading (interruptible,
+// shown as an extension wait event). A loader that dies frees the slot and
+// wakes the waiters; the timeout only bounds a missed wake-up.
+void wait_for_load(const RegistryEntry& entry)
+{
+    ConditionVariable* cv = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_loaded_cv(entry); });
+    ConditionVariablePrepareToSleep(cv);
+    RegistryEntry now;
+    Oid database = entry.database, relid = entry.index;
+    bool loading = lhv::pg::lhv_guard([&] {
+        return lhv::pg::registry_lookup(database, relid, &now) && now.generation == entry.generation &&
+               now.state == SlotState::Loading;
+    });
+    if (loading)
+        (void)ConditionVariableTimedSleep(cv, 1000, PG_WAIT_EXTENSION);
+    ConditionVariableCancelSleep();
+}
+
+// The graph of `index`: waits for another backend's load, loads it itself
+// (when `load` is set), and catches up a graph that may lag behind its log.
+bool open_graph(Relation index, bool load, LhvGraphRef* ref)
 {
     for (;;) {
         RegistryEntry entry;
         if (lookup(index, &entry)) {
-            if (entry.state == SlotState::Ready)
-                return fill_ref(entry, ref);
-            // Another backend is building or loading it: wait for it.
-            pg_usleep(10000L);
-            CHECK_FOR_INTERRUPTS();
-            continue;
+            if (entry.state == SlotState::Loading) {
+                wait_for_load(entry);
+                CHECK_FOR_INTERRUPTS();
+                continue;
+            }
+            if (lhv_graph_may_lag(entry) && !lhv_graph_catch_up(index, entry)) {
+                // Its log was replaced or reclaimed: load it afresh.
+                lhv::pg::lhv_guard([&] { lhv::pg::registry_remove_entry(entry); });
+                continue;
+            }
+            if (lhv_graph_may_lag(entry) && !lookup(index, &entry))
+                continue;
+            return fill_ref(entry, ref);
         }
-        if (heap == NULL)
+        if (!load)
             return false;
-        rebuild_from_heap(index, heap);
+        RegistryEntry claimed;
+        if (!lhv_graph_claim(index, false, &claimed))
+            continue;  // another backend claimed it first: wait for it
+        if (!lhv_graph_load(index, claimed))
+            rebuild_from_heap(index);
     }
 }
 
@@ -136,12 +186,19 @@ lhv::GraphParams lhv_index_params(Relation index, int dimension)
 
 bool lhv_graph_open(Relation index, Relation heap, LhvGraphRef* ref)
 {
-    return open_graph(index, heap, ref);
+    (void)heap;  // loading needs only the index; a rebuild opens the table itself
+    return open_graph(index, true, ref);
 }
 
 bool lhv_graph_open_if_loaded(Relation index, LhvGraphRef* ref)
 {
-    return open_graph(index, NULL, ref);
+    return open_graph(index, false, ref);
+}
+
+void lhv_graph_unclaim(const RegistryEntry& entry)
+{
+    lhv::pg::lhv_guard([&] { lhv::pg::registry_remove_entry(entry); });
+    lhv_lifecycle_untrack_claim(entry);
 }
 
 bool lhv_graph_claim(Relation index, bool replace, RegistryEntry* entry)
@@ -163,9 +220,10 @@ void lhv_graph_publish(const RegistryEntry& entry, dsa_pointer header, bool tran
     lhv::pg::lhv_guard([&] {
         uint64 bytes = 0;
         if (DsaPointerIsValid(header)) {
-            lhv::HnswGraph* graph = view_for(RegistryEntry{entry.slot, entry.generation,
-                                                           entry.database, entry.index,
-                                                           SlotState::Ready, header, 0});
+            RegistryEntry ready = entry;
+            ready.state = SlotState::Ready;
+            ready.graph = header;
+            lhv::HnswGraph* graph = lhv_graph_view(ready);
             bytes = graph->memory_bytes();
         }
         if (!lhv::pg::registry_update(entry, header, bytes, SlotState::Ready))
@@ -216,9 +274,21 @@ void lhv_graph_insert(Relation index, Relation heap, const float* vector, int di
                             errhint("If no row of %d dimensions is left (deleted or rolled back), "
                                     "VACUUM the table or REINDEX the index to start over.",
                                     index_dimension)));
+        if (ref.graph->params().metric == lhv::Metric::Cosine) {
+            double norm = 0;
+            for (int i = 0; i < dimension; i++)
+                norm += double(vector[i]) * vector[i];
+            if (norm == 0)
+                ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                                errmsg("a zero vector cannot be indexed for cosine distance")));
+        }
+        // The log first: what reaches the graph must survive a restart. An
+        // entry whose graph insert then fails belongs to a row that rolls back.
+        uint64 log_end = lhv_log_append_insert(index, label, vector, dimension);
         lhv::pg::lhv_guard([&] {
             ref.graph->add(vector, label);
             lhv::pg::registry_set_bytes(ref.entry, ref.graph->memory_bytes());
+            lhv::pg::registry_note_log_end(ref.entry, log_end);
         });
         LWLockRelease(lock);
         return;
@@ -231,10 +301,18 @@ bool lhv_graph_forget_if_empty(Relation index)
     if (!lhv_graph_open_if_loaded(index, &ref) || lhv_graph_live_count(&ref) != 0)
         return false;
     // As REINDEX of an empty index: a new, empty slot replaces the old one
-    // (whose graph is freed), and it outlives this transaction.
+    // (whose graph is freed), and it outlives this transaction. The log says
+    // so first, so that a load replays the same.
+    uint64 log_id = ref.entry.log_id;
+    uint64 log_end = lhv_log_append_reset(index);
     lhv::pg::RegistryEntry entry;
     if (!lhv_graph_claim(index, true, &entry))
         return false;
+    lhv::pg::lhv_guard([&] {
+        lhv::pg::registry_set_log_state(entry, log_id, log_end, RecoveryInProgress(),
+                                        lhv::pg::GraphSource::Log);
+        lhv::pg::registry_set_needs_snapshot(entry, true);
+    });
     lhv_graph_publish(entry, InvalidDsaPointer, false);
     return true;
 }
@@ -246,11 +324,19 @@ int lhv_graph_search(const LhvGraphRef* ref, const float* query, int dimension, 
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("query vector has %d dimensions, but the index has %d", dimension,
                                int(ref->graph->params().dimension))));
-    return lhv::pg::lhv_guard([&] {
-        std::vector<lhv::SearchResult> found = ref->graph->search(query, size_t(k), size_t(ef));
-        std::copy(found.begin(), found.end(), out);
-        return int(found.size());
-    });
+    // Shared: a standby that reloads a graph waits for searches to finish.
+    LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref->entry); });
+    LWLockAcquire(lock, LW_SHARED);
+    bool valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
+    int found_count = -1;
+    if (valid)
+        found_count = lhv::pg::lhv_guard([&] {
+            std::vector<lhv::SearchResult> found = ref->graph->search(query, size_t(k), size_t(ef));
+            std::copy(found.begin(), found.end(), out);
+            return int(found.size());
+        });
+    LWLockRelease(lock);
+    return found_count;
 }
 
 uint32 lhv_graph_live_count(const LhvGraphRef* ref)
@@ -273,9 +359,22 @@ bool lhv_graph_next_live(const LhvGraphRef* ref, uint32* next_id, uint64* label)
     });
 }
 
-void lhv_graph_mark_deleted(const LhvGraphRef* ref, uint32 id)
+void lhv_graph_delete(Relation index, const LhvGraphRef* ref, const uint32* ids, const uint64* labels,
+                      int count)
 {
-    lhv::pg::lhv_guard([&] { ref->graph->mark_deleted(id); });
+    if (count == 0)
+        return;
+    LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref->entry); });
+    LWLockAcquire(lock, LW_SHARED);
+    // Logged before the heap can reuse these TIDs (VACUUM's heap pass comes later).
+    uint64 log_end = lhv_log_append_delete(index, labels, count);
+    lhv::pg::lhv_guard([&] {
+        for (int i = 0; i < count; i++)
+            ref->graph->mark_deleted(ids[i]);
+        lhv::pg::registry_note_log_end(ref->entry, log_end);
+        lhv::pg::registry_set_needs_snapshot(ref->entry, true);
+    });
+    LWLockRelease(lock);
 }
 
 void lhv_graph_repair(const LhvGraphRef* ref)

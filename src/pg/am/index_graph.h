@@ -1,6 +1,8 @@
 // index_graph.h: the shared graph of one lhv index, as the access method uses
-// it: find it in the registry (rebuilding it from the table on first access
-// after a restart), and search, insert and vacuum it.
+// it: find it in the registry (loading it from its snapshot and change log on
+// first access after a restart, catching up with the log on a hot standby),
+// and search, insert and vacuum it. Inserts and VACUUM write the change log
+// (storage/change_log.h) before they change the graph.
 //
 // These are PostgreSQL-style functions: they ereport, and run their C++ work
 // inside lhv_guard. Call them from access method callbacks, never from C++.
@@ -40,12 +42,17 @@ static inline void lhv_label_to_tid(uint64 label, ItemPointer tid)
 // for vectors of `dimension`.
 lhv::GraphParams lhv_index_params(Relation index, int dimension);
 
-// The graph of `index`, rebuilt from `heap` if it is not in memory (first
-// access after a restart). Returns false when the index holds no vector.
+// The graph of `index`, loaded if it is not in memory (first access after a
+// restart) and caught up with the log where it may lag (hot standby).
+// Returns false when the index holds no vector. `heap` may be NULL.
 bool lhv_graph_open(Relation index, Relation heap, LhvGraphRef* ref);
 
-// Like lhv_graph_open, but never rebuilds: false if the graph is not in memory.
+// Like lhv_graph_open, but never loads: false if the graph is not in memory.
 bool lhv_graph_open_if_loaded(Relation index, LhvGraphRef* ref);
+
+// This backend's view of the graph `entry` names (cached per slot), or
+// nullptr if it has none. C++-style: call inside lhv_guard.
+lhv::HnswGraph* lhv_graph_view(const lhv::pg::RegistryEntry& entry);
 
 // Adds one vector (already checked finite) under `label`; creates the graph
 // if this is the index's first vector. Rejects a dimension other than the
@@ -54,6 +61,8 @@ void lhv_graph_insert(Relation index, Relation heap, const float* vector, int di
                       uint64 label);
 
 // Up to k nearest live elements into `out` (room for k), nearest first.
+// Returns -1 if the graph was replaced meanwhile (a standby reloaded it):
+// open it again.
 int lhv_graph_search(const LhvGraphRef* ref, const float* query, int dimension, int k, int ef,
                      lhv::SearchResult* out);
 
@@ -63,8 +72,10 @@ uint32 lhv_graph_live_count(const LhvGraphRef* ref);
 // The next live element at or after *next_id, advancing *next_id past it.
 bool lhv_graph_next_live(const LhvGraphRef* ref, uint32* next_id, uint64* label);
 
-// Marks `id` deleted.
-void lhv_graph_mark_deleted(const LhvGraphRef* ref, uint32 id);
+// Logs the deletion of `count` labels (at most LHV_LOG_MAX_DELETES), then
+// marks the elements `ids` deleted (VACUUM).
+void lhv_graph_delete(Relation index, const LhvGraphRef* ref, const uint32* ids, const uint64* labels,
+                      int count);
 
 // Rewires neighbour lists around deleted elements, excluding inserts meanwhile.
 void lhv_graph_repair(const LhvGraphRef* ref);
@@ -81,6 +92,9 @@ bool lhv_graph_forget_if_empty(Relation index);
 // Sets the rows seen and the vectors indexed.
 bool lhv_graph_build(Relation heap, Relation index, IndexInfo* indexInfo, bool replace,
                      double* heap_tuples, double* index_tuples);
+
+// Gives up a slot this backend claimed (Loading) and wakes its waiters.
+void lhv_graph_unclaim(const lhv::pg::RegistryEntry& entry);
 
 // For lhv_graph_build: claims the registry slot of `index` for a graph being
 // built (freeing any graph it had when `replace`), and tracks it so that an

@@ -6,11 +6,13 @@
 //     after restart) is freed if the (sub)transaction aborts;
 //   - DROP of an lhv index (directly, or through DROP TABLE / DROP EXTENSION)
 //     and DROP DATABASE free the graphs once the transaction commits, since a
-//     rolled-back DROP leaves the index in place.
+//     rolled-back DROP leaves the index in place; the index's snapshot rows
+//     are deleted in the DROP's own transaction.
 extern "C" {
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -19,10 +21,15 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
+#include "access/genam.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
 }
 
 #include "guard.h"
 #include "shmem/lifecycle.h"
+#include "storage/metapage.h"
+#include "storage/snapshot_store.h"
 
 using lhv::pg::RegistryEntry;
 
@@ -107,12 +114,14 @@ void lhv_xact_callback(XactEvent event, void*)
                                 errmsg("cannot PREPARE a transaction that built or dropped an lhv index")));
             break;
         case XACT_EVENT_COMMIT:
+        case XACT_EVENT_PARALLEL_COMMIT:
             for (int i = 0; i < pending_count; i++)
                 if (pending[i].kind != ActionKind::FreeOnAbort)
                     carry_out(pending[i]);
             pending_count = 0;
             break;
         case XACT_EVENT_ABORT:
+        case XACT_EVENT_PARALLEL_ABORT:
             for (int i = 0; i < pending_count; i++)
                 if (pending[i].kind == ActionKind::FreeOnAbort)
                     carry_out(pending[i]);
@@ -155,6 +164,18 @@ bool is_lhv_index(Oid relid)
     return is_index;
 }
 
+// Deletes the snapshots of an index being dropped, in the DROP's transaction
+// (a rolled-back DROP keeps them). Keyed by the log identity in its metapage.
+void forget_snapshots(Oid relid)
+{
+    Relation index = index_open(relid, AccessExclusiveLock);
+    if (index->rd_rel->relpersistence != RELPERSISTENCE_TEMP && RelationGetNumberOfBlocks(index) > 0) {
+        LhvMetaPageData meta = lhv_meta_read(index);
+        lhv_snapshot_forget(meta.log_id);
+    }
+    index_close(index, NoLock);
+}
+
 // Notes DROPs of lhv indexes and of databases, to free graphs at commit.
 void lhv_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void* arg)
 {
@@ -170,6 +191,11 @@ void lhv_object_access(ObjectAccessType access, Oid classId, Oid objectId, int s
         action.database = MyDatabaseId;
         action.index = objectId;
         add_action(action);
+        // DROP INDEX CONCURRENTLY must not write before its first commit:
+        // its snapshot rows are left to the next snapshot's clean-up.
+        const ObjectAccessDrop* drop = static_cast<const ObjectAccessDrop*>(arg);
+        if (drop == nullptr || !(drop->dropflags & PERFORM_DELETION_CONCURRENTLY))
+            forget_snapshots(objectId);
     } else if (classId == DatabaseRelationId) {
         action.kind = ActionKind::DropDatabaseOnCommit;
         action.database = objectId;

@@ -32,6 +32,10 @@ void copy_slot(LhvControl* c, int i, RegistryEntry* out) noexcept {
     out->state = slot->state;
     out->graph = slot->graph;
     out->bytes = pg_atomic_read_u64(&slot->bytes);
+    out->log_id = slot->log_id;
+    out->applied_end = slot->applied_end;
+    out->applied_in_recovery = slot->applied_in_recovery;
+    out->source = GraphSource(slot->source);
 }
 
 // The slot of (database, index), or -1; the caller holds the registry lock.
@@ -53,7 +57,20 @@ dsa_pointer clear_slot(LhvControl* c, int i) noexcept {
     slot->graph = InvalidDsaPointer;
     slot->generation = c->next_generation++;
     pg_atomic_write_u64(&slot->bytes, 0);
+    slot->log_id = 0;
+    slot->applied_end = 0;
+    slot->applied_in_recovery = false;
+    slot->source = uint32(GraphSource::None);
+    pg_atomic_write_u64(&slot->log_end_hint, 0);
+    pg_atomic_write_u64(&slot->snapshot_position, 0);
+    pg_atomic_write_u32(&slot->needs_snapshot, 0);
     return graph;
+}
+
+// Wakes the backends waiting for a slot to stop Loading.
+void wake_waiters(LhvControl* c, int i) {
+    ConditionVariable* cv = &c->slots[i].loaded;
+    pg_call([cv] { ConditionVariableBroadcast(cv); });
 }
 
 // Waits until nobody holds the slot's LWLock (graph users hold it shared).
@@ -131,7 +148,7 @@ bool registry_update(const RegistryEntry& entry, dsa_pointer graph, uint64 bytes
     LhvControl* c = ctl();
     if (entry.slot < 0 || entry.slot >= c->max_indexes) return false;
     const RegistryEntry* e = &entry;
-    return pg_call([c, e, graph, bytes, state] {
+    const bool updated = pg_call([c, e, graph, bytes, state] {
         LWLockAcquire(c->registry_lock, LW_EXCLUSIVE);
         RegistrySlot* slot = &c->slots[e->slot];
         const bool same = slot->generation == e->generation && slot->state != SlotState::Free;
@@ -143,6 +160,8 @@ bool registry_update(const RegistryEntry& entry, dsa_pointer graph, uint64 bytes
         LWLockRelease(c->registry_lock);
         return same;
     });
+    if (updated && state == SlotState::Ready) wake_waiters(c, entry.slot);
+    return updated;
 }
 
 void registry_set_bytes(const RegistryEntry& entry, uint64 bytes) noexcept {
@@ -164,7 +183,8 @@ bool registry_still_valid(const RegistryEntry& entry) {
         LWLockAcquire(c->registry_lock, LW_SHARED);
         const RegistrySlot* slot = &c->slots[e->slot];
         const bool same = slot->generation == e->generation && slot->state != SlotState::Free &&
-                          slot->database == e->database && slot->index == e->index;
+                          slot->database == e->database && slot->index == e->index &&
+                          slot->graph == e->graph;
         LWLockRelease(c->registry_lock);
         return same;
     });
@@ -190,6 +210,7 @@ bool registry_remove(Oid database, Oid index) {
         return result;
     });
     if (slot < 0) return false;
+    wake_waiters(c, slot);
     wait_for_slot_users(c, slot);
     free_graph(graph);
     return true;
@@ -212,6 +233,7 @@ bool registry_remove_entry(const RegistryEntry& entry) {
         return result;
     });
     if (!removed) return false;
+    wake_waiters(c, entry.slot);
     wait_for_slot_users(c, entry.slot);
     free_graph(graph);
     return true;
@@ -237,10 +259,89 @@ int registry_remove_all_for_database(Oid database) {
         return n;
     });
     for (int k = 0; k < removed; k++) {
+        wake_waiters(c, slot_array[k]);
         wait_for_slot_users(c, slot_array[k]);
         free_graph(graph_array[k]);
     }
     return removed;
+}
+
+bool registry_set_log_state(const RegistryEntry& entry, uint64 log_id, uint64 applied_end,
+                            bool applied_in_recovery, GraphSource source) {
+    LhvControl* c = ctl();
+    if (entry.slot < 0 || entry.slot >= c->max_indexes) return false;
+    const RegistryEntry* e = &entry;
+    return pg_call([=] {
+        LWLockAcquire(c->registry_lock, LW_EXCLUSIVE);
+        RegistrySlot* slot = &c->slots[e->slot];
+        const bool same = slot->generation == e->generation && slot->state != SlotState::Free;
+        if (same) {
+            slot->log_id = log_id;
+            slot->applied_end = applied_end;
+            slot->applied_in_recovery = applied_in_recovery;
+            slot->source = uint32(source);
+            if (pg_atomic_read_u64(&slot->log_end_hint) < applied_end)
+                pg_atomic_write_u64(&slot->log_end_hint, applied_end);
+        }
+        LWLockRelease(c->registry_lock);
+        return same;
+    });
+}
+
+ConditionVariable* registry_slot_loaded_cv(const RegistryEntry& entry) {
+    LhvControl* c = ctl();
+    if (entry.slot < 0 || entry.slot >= c->max_indexes)
+        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: registry_slot_loaded_cv on an entry with no slot");
+    return &c->slots[entry.slot].loaded;
+}
+
+// The slot of `entry` for a hint, or nullptr; hints never throw.
+static RegistrySlot* hint_slot(const RegistryEntry& entry) noexcept {
+    LhvControl* c = nullptr;
+    try {
+        c = ctl();
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+    if (entry.slot < 0 || entry.slot >= c->max_indexes) return nullptr;
+    return &c->slots[entry.slot];
+}
+
+void registry_note_log_end(const RegistryEntry& entry, uint64 log_end) noexcept {
+    if (RegistrySlot* slot = hint_slot(entry)) {
+        // Appenders race; keep the largest end seen.
+        uint64 seen = pg_atomic_read_u64(&slot->log_end_hint);
+        while (seen < log_end && !pg_atomic_compare_exchange_u64(&slot->log_end_hint, &seen, log_end)) {
+        }
+    }
+}
+
+void registry_note_snapshot(const RegistryEntry& entry, uint64 position) noexcept {
+    if (RegistrySlot* slot = hint_slot(entry)) pg_atomic_write_u64(&slot->snapshot_position, position);
+}
+
+void registry_set_needs_snapshot(const RegistryEntry& entry, bool needed) noexcept {
+    if (RegistrySlot* slot = hint_slot(entry)) pg_atomic_write_u32(&slot->needs_snapshot, needed ? 1 : 0);
+}
+
+int registry_list(Oid database, RegistrySlotInfo* out, int max) {
+    LhvControl* c = ctl();
+    return pg_call([c, database, out, max] {
+        int n = 0;
+        LWLockAcquire(c->registry_lock, LW_SHARED);
+        for (int i = 0; i < c->max_indexes && n < max; i++) {
+            RegistrySlot* slot = &c->slots[i];
+            if (slot->state == SlotState::Free) continue;
+            if (database != InvalidOid && slot->database != database) continue;
+            copy_slot(c, i, &out[n].entry);
+            out[n].log_end_hint = pg_atomic_read_u64(&slot->log_end_hint);
+            out[n].snapshot_position = pg_atomic_read_u64(&slot->snapshot_position);
+            out[n].needs_snapshot = pg_atomic_read_u32(&slot->needs_snapshot) != 0;
+            n++;
+        }
+        LWLockRelease(c->registry_lock);
+        return n;
+    });
 }
 
 RegistryTotals registry_totals() {

@@ -32,6 +32,18 @@ struct RegistryEntry {
     SlotState state = SlotState::Free;
     dsa_pointer graph = InvalidDsaPointer;  // graph header handle
     uint64 bytes = 0;
+    uint64 log_id = 0;              // see RegistrySlot
+    uint64 applied_end = 0;
+    bool applied_in_recovery = false;
+    GraphSource source = GraphSource::None;
+};
+
+// A slot with its hints, for the snapshot worker and monitoring.
+struct RegistrySlotInfo {
+    RegistryEntry entry;
+    uint64 log_end_hint = 0;
+    uint64 snapshot_position = 0;
+    bool needs_snapshot = false;
 };
 
 // Sums over the registry, for lhv_memory.
@@ -59,11 +71,30 @@ bool registry_update(const RegistryEntry& entry, dsa_pointer graph, uint64 bytes
 // Records the graph's current memory size (no lock needed).
 void registry_set_bytes(const RegistryEntry& entry, uint64 bytes) noexcept;
 
-// True if the slot still belongs to the same (database, index, generation).
+// True if the slot still belongs to the same (database, index, generation)
+// and holds the same graph.
 bool registry_still_valid(const RegistryEntry& entry);
 
 // The per-index LWLock of a slot (tranche "lhv"). Take it with pg_call.
 LWLock* registry_slot_lock(const RegistryEntry& entry);
+
+// Records what the graph holds of the index's change log. The caller holds
+// the slot's LWLock exclusively, or has the slot claimed (Loading). Returns
+// false if the slot changed meanwhile.
+bool registry_set_log_state(const RegistryEntry& entry, uint64 log_id, uint64 applied_end,
+                            bool applied_in_recovery, GraphSource source);
+
+// The condition variable broadcast when the slot stops Loading.
+ConditionVariable* registry_slot_loaded_cv(const RegistryEntry& entry);
+
+// Hints for the snapshot worker (no lock needed).
+void registry_note_log_end(const RegistryEntry& entry, uint64 log_end) noexcept;
+void registry_note_snapshot(const RegistryEntry& entry, uint64 position) noexcept;
+void registry_set_needs_snapshot(const RegistryEntry& entry, bool needed) noexcept;
+
+// Copies up to `max` slots in use (of `database`, or all for InvalidOid)
+// into `out`; returns how many.
+int registry_list(Oid database, RegistrySlotInfo* out, int max);
 
 // Removes (database, index) and frees its graph through the engine, after
 // waiting for current holders of the slot lock. Returns false if absent.

@@ -118,6 +118,14 @@ void lhv_shmem_startup() {
             slot->generation = 0;
             slot->graph = InvalidDsaPointer;
             pg_atomic_init_u64(&slot->bytes, 0);
+            ConditionVariableInit(&slot->loaded);
+            slot->log_id = 0;
+            slot->applied_end = 0;
+            slot->applied_in_recovery = false;
+            slot->source = uint32(GraphSource::None);
+            pg_atomic_init_u64(&slot->log_end_hint, 0);
+            pg_atomic_init_u64(&slot->snapshot_position, 0);
+            pg_atomic_init_u32(&slot->needs_snapshot, 0);
         }
         char* base = reinterpret_cast<char*>(ctl);
         char* place = reinterpret_cast<char*>(TYPEALIGN(kDsaAlignment, base + header));

@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "port/atomics.h"
+#include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "utils/dsa.h"
 }
@@ -37,6 +38,27 @@ struct RegistrySlot {
     uint64 generation;       // changes whenever the slot is claimed or freed
     dsa_pointer graph;       // the graph header (HnswGraph::create), or InvalidDsaPointer
     pg_atomic_uint64 bytes;  // the graph's memory, as last reported by the access method
+    ConditionVariable loaded;  // broadcast when the slot leaves Loading (Ready or Free)
+
+    // What the graph holds of the index's change log (storage/change_log.h).
+    // Under the slot's LWLock (exclusive to change, shared to read), except
+    // the atomics, which are hints for the snapshot worker and monitoring.
+    uint64 log_id;           // identity of the index's log (metapage); 0 if unknown
+    uint64 applied_end;      // log positions below this are in the graph
+    bool applied_in_recovery;  // applied by a hot standby: catch up again after promotion
+    uint32 source;           // how the graph was made (GraphSource)
+    pg_atomic_uint64 log_end_hint;       // latest log end an appender saw
+    pg_atomic_uint64 snapshot_position;  // log position the newest snapshot covers
+    pg_atomic_uint32 needs_snapshot;     // VACUUM or a rebuild changed the graph
+};
+
+// How a graph came to be in memory (for monitoring and tests).
+enum class GraphSource : uint32 {
+    None = 0,      // not loaded yet
+    Build = 1,     // CREATE INDEX / REINDEX / TRUNCATE
+    Snapshot = 2,  // latest snapshot plus the log after it
+    Log = 3,       // the whole log (no snapshot yet)
+    Table = 4,     // rebuilt from the table (no usable snapshot)
 };
 
 // lhv's struct in the main shared memory segment.

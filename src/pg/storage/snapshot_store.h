@@ -1,0 +1,37 @@
+// snapshot_store.h: LHV1 snapshots of graphs, as bytea parts in lhv's
+// catalog table lhv_snapshot (an extension-owned table, WAL-logged, so a
+// snapshot is written atomically with its transaction and replicated).
+//
+// A snapshot is keyed by the log identity in the index's metapage (a random
+// number each new relfilenode gets), never by the index oid alone, so it can
+// never be applied to another relfilenode: TRUNCATE, REINDEX, VACUUM FULL,
+// CLUSTER and swaps of relfilenodes all come with a new identity.
+//
+// Access goes through SPI as the table's owner with a safe search_path, so
+// the user who triggers a snapshot needs no privilege on the table.
+//
+// PostgreSQL-style functions: they ereport. Include postgres.h first.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "utils/relcache.h"
+}
+
+// Stores `size` bytes as the newest snapshot of log `log_id` of `index`,
+// covering log positions below `position`, in the current transaction.
+// Deletes the older snapshots of that log and any of the index's other logs
+// (a REINDEX commits with its new snapshot, or keeps the old one).
+void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const char* data, Size size);
+
+// The newest snapshot of `log_id` this transaction sees: its bytes
+// (palloc'd in the current memory context) and position; NULL if none.
+char* lhv_snapshot_fetch(uint64 log_id, uint64* position, Size* size);
+
+// The position of the newest snapshot of `log_id`, or -1 if none.
+int64 lhv_snapshot_latest_position(uint64 log_id);
+
+// Deletes every snapshot of `log_id` (the index is dropped). Does nothing
+// when lhv's catalog table is gone (DROP EXTENSION).
+void lhv_snapshot_forget(uint64 log_id);
