@@ -5,8 +5,14 @@
 // header. Nothing here holds an address, so every process can map it.
 //
 // Level-0 chunk: records_per_chunk hnswlib records (stride record_bytes),
-// then, at element_info_offset, one ElementInfo per record (its level and
-// where its upper-level lists live in the arena).
+// then, at element_info_offset, one ElementInfo per record (its level, where
+// its upper-level lists live in the arena, and whether it is complete).
+//
+// Publication: an id is claimed (claimed_count) before add() writes its
+// record, and published once the record and every list are written. Ids
+// finish out of order, so element_count is a watermark: the length of the
+// prefix of claimed ids that are all complete. Readers that walk ids
+// [0, element_count) therefore never meet a record still being written.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +27,7 @@ namespace lhv {
 namespace layout {
 
 constexpr std::uint32_t kHeaderMagic = 0x4c485648;  // "LHVH"
-constexpr std::uint32_t kLayoutVersion = 1;
+constexpr std::uint32_t kLayoutVersion = 2;  // 2: claimed_count, ElementInfo::state
 
 constexpr std::size_t kLevel0ChunkTargetBytes = 2u << 20;  // ~2 MB of records per chunk
 constexpr std::uint32_t kMinRecordsPerChunk = 64;
@@ -49,17 +55,22 @@ inline std::uint64_t pack_entry(std::uint32_t id, int level) {
 inline std::uint32_t entry_id(std::uint64_t packed) { return std::uint32_t(packed); }
 inline int entry_level(std::uint64_t packed) { return std::int32_t(std::uint32_t(packed >> 32)); }
 
-// Per element, beside its record: its level and the arena slot of its upper lists.
+// ElementInfo::state: the element's record and lists are all written.
+constexpr std::uint32_t kElementComplete = 1;
+
+// Per element, beside its record (so hnswlib's record bytes stay hnswlib's):
+// its level, the arena slot of its upper lists, and its state.
 struct ElementInfo {
     std::int32_t level;
     std::uint32_t arena_chunk;
     std::uint32_t arena_offset;
-    std::uint32_t unused;
+    std::uint32_t state;  // (growth) 0 or kElementComplete
 };
 static_assert(std::is_trivially_copyable<ElementInfo>::value, "ElementInfo lives in shared memory");
 
 // The graph's header block. Fields marked (atomic) are only accessed with the
-// helpers below; fields marked (growth) only under the growth lock slot.
+// helpers below; fields marked (growth) only under the growth lock slot;
+// (atomic, growth) ones are written under the lock and read atomically.
 struct GraphHeader {
     std::uint32_t magic;
     std::uint32_t layout_version;
@@ -75,12 +86,12 @@ struct GraphHeader {
     std::uint64_t arena_chunk_bytes;
     double level_mult;  // 1 / ln(m), as hnswlib's mult_
 
-    std::uint32_t element_count;       // (atomic) ids [0, element_count) are assigned
+    std::uint32_t element_count;       // (atomic, growth) ids [0, element_count) are complete
     std::uint32_t deleted_count;       // (atomic)
     std::uint32_t level0_chunk_count;  // (atomic)
     std::uint32_t arena_chunk_count;   // (atomic)
     std::uint32_t arena_current;       // (growth) arena chunk being filled
-    std::uint32_t unused1;
+    std::uint32_t claimed_count;       // (atomic, growth) ids [0, claimed_count) are assigned
     std::uint64_t arena_offset;        // (growth) bytes used in arena_current
     std::uint64_t entry_point;         // (atomic) pack_entry(id, level) or kNoEntryPoint
 

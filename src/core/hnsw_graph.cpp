@@ -179,18 +179,32 @@ void HnswGraph::Impl::allocate_upper(std::size_t bytes, std::uint32_t* chunk, st
     header->arena_offset = used + bytes;
 }
 
-// Draws the level as hnswlib's getRandomLevel, makes room, and publishes the
-// new id; the generator advances only when nothing failed.
+// Makes room for the next id and assigns it; nothing is changed if this
+// throws. The id stays unpublished until publish().
 std::uint32_t HnswGraph::Impl::claim_id(int level_number) {
-    std::uint32_t id = load_relaxed(&header->element_count);
+    std::uint32_t id = load_relaxed(&header->claimed_count);
     if (id == UINT32_MAX) throw Error(ErrorKind::CapacityExceeded, "graph is full: 2^32-1 elements");
     grow_level0(id + 1);
     ElementInfo element{level_number, 0, 0, 0};
     if (level_number > 0)
         allocate_upper(std::size_t(level_number) * upper_level_bytes, &element.arena_chunk, &element.arena_offset);
     *info(id) = element;
-    store_release(&header->element_count, id + 1);
+    store_release(&header->claimed_count, id + 1);
     return id;
+}
+
+// Under the growth lock, so the states and the watermark change in one
+// order: whichever of two neighbouring ids finishes last moves the watermark
+// over both. The release store pairs with size()'s acquire load, and the
+// lock orders this insert's writes before any later publisher's store, so a
+// reader that sees the watermark past an id sees all of that id's writes.
+void HnswGraph::Impl::publish(std::uint32_t id) {
+    SlotGuard guard(locks, kGrowthSlot);
+    info(id)->state = kElementComplete;
+    std::uint32_t watermark = load_relaxed(&header->element_count);
+    const std::uint32_t claimed_ids = load_relaxed(&header->claimed_count);
+    while (watermark < claimed_ids && info(watermark)->state == kElementComplete) watermark++;
+    store_release(&header->element_count, watermark);
 }
 
 HnswGraph::HnswGraph(ChunkMemory& memory, GraphLocks& locks, ChunkHandle header)
@@ -318,6 +332,7 @@ std::uint32_t HnswGraph::append_raw(const char* record_data, int level_number, c
     if (level_number > 0)
         std::memcpy(g.list(id, 1), upper_links_data, std::size_t(level_number) * g.upper_level_bytes);
     if (g.deleted(id)) fetch_add(&g.header->deleted_count, std::uint32_t{1});
+    g.publish(id);
     return id;
 }
 

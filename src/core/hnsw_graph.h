@@ -15,6 +15,16 @@
 // Concurrency: searches, inserts and mark_deleted may run at the same time
 // from any number of threads or processes, each through its own view.
 // repair() and destroy() need the caller to exclude writers.
+//
+// Publication: an element is published, i.e. counted by size(), only when
+// its add() has written all of it (vector, label, level, every neighbour
+// list) and every lower id is published too; ids are published in order.
+// So a reader may walk ids [0, size()) without a lock and call label(),
+// is_deleted(), vector(), level() or mark_deleted() on each: every such id
+// is complete, and its label and vector never change again. These calls
+// throw InvalidParameter for an id not yet published (id >= size()), even
+// if add() already returned that id to another thread. An add() that throws
+// after taking its id still publishes it, marked deleted.
 #pragma once
 
 #include <cstddef>
@@ -73,7 +83,8 @@ public:
     std::size_t record_bytes() const noexcept;    // hnswlib's size_data_per_element
     std::size_t upper_level_bytes() const noexcept;  // hnswlib's size_links_per_element
 
-    // Elements added so far, deleted ones included; ids are [0, size()).
+    // Published elements, deleted ones included: ids [0, size()) are
+    // complete (see Publication above). Never decreases.
     std::uint32_t size() const noexcept;
     std::uint32_t deleted_count() const noexcept;
     std::uint32_t capacity() const noexcept;
@@ -83,15 +94,19 @@ public:
     // before its threads start. Also resolves every chunk in this view.
     void reserve(std::uint32_t elements);
 
-    // Validates and inserts one vector; returns its internal id.
+    // Validates and inserts one vector; returns its internal id, which is
+    // published (below size()) once every add() of a lower id has finished.
     // Throws InvalidVector, OutOfMemory, CapacityExceeded.
     std::uint32_t add(const float* vector, std::uint64_t label);
 
     // The k nearest non-deleted elements, nearest first; ef is raised to k.
     // Validates the query (InvalidVector) and k/ef (InvalidParameter).
+    // Results are complete elements, but under concurrent inserts one may
+    // not be published yet (its id >= size()): use its label, not its id.
     std::vector<SearchResult> search(const float* query, std::size_t k, std::size_t ef) const;
 
     // Deleted elements are skipped in results but still traversed.
+    // Both throw InvalidParameter unless id < size().
     void mark_deleted(std::uint32_t id);
     bool is_deleted(std::uint32_t id) const;
 
@@ -100,9 +115,12 @@ public:
     // deleted element. Returns the number of lists rewritten.
     std::size_t repair();
 
+    // Each throws InvalidParameter unless id < size().
     std::uint64_t label(std::uint32_t id) const;
     const float* vector(std::uint32_t id) const;   // as stored (unit under Cosine)
     int level(std::uint32_t id) const;
+    // The entry point is set before its element is published: under
+    // concurrent inserts it may briefly be >= size().
     std::int64_t entry_point() const noexcept;     // -1 when empty
     int max_level() const noexcept;                // -1 when empty
 

@@ -59,11 +59,17 @@ struct HnswGraph::Impl {
     char* level0_chunk(std::uint32_t chunk);
     char* arena_chunk(std::uint32_t chunk);
 
+    // Published elements: ids [0, size()) are complete (see graph_layout.h).
     std::uint32_t size() const { return layout::load_acquire(&header->element_count); }
-    // Is `id` an element? Rereads the count only when `id` is beyond the last known one.
+    // Claimed ids, complete or not. Neighbour lists name an element only once
+    // its record and lists are written (its back links come last), so the
+    // algorithm follows any claimed id it finds in a list; the bound only
+    // keeps a damaged list from sending a search outside the storage.
+    std::uint32_t claimed() const { return layout::load_acquire(&header->claimed_count); }
+    // Is `id` claimed? Rereads the count only when `id` is beyond the last known one.
     bool is_element(std::uint32_t id, std::uint32_t& known_size) const {
         if (id < known_size) return true;
-        known_size = size();
+        known_size = claimed();
         return id < known_size;
     }
 
@@ -90,6 +96,11 @@ struct HnswGraph::Impl {
     }
     bool deleted(std::uint32_t id) {
         return (layout::load_relaxed(reinterpret_cast<const std::uint32_t*>(record(id))) & layout::kDeletedBit) != 0;
+    }
+    // Sets the deleted bit (once; counted once), for a published id or one being added.
+    void set_deleted(std::uint32_t id) {
+        std::uint32_t before = layout::fetch_or(reinterpret_cast<std::uint32_t*>(record(id)), layout::kDeletedBit);
+        if ((before & layout::kDeletedBit) == 0) layout::fetch_add(&header->deleted_count, std::uint32_t{1});
     }
     // Checks an incoming vector (insert or query) and, under Cosine, returns
     // it scaled to unit length in `storage`; otherwise returns it as given.
@@ -125,7 +136,11 @@ struct HnswGraph::Impl {
     // Reserves `bytes` of upper-level lists; caller holds the growth lock.
     void allocate_upper(std::size_t bytes, std::uint32_t* chunk, std::uint32_t* offset);
     // Assigns the next id with the given level; caller holds the growth lock.
+    // The id is not published: size() does not count it until publish(id).
     std::uint32_t claim_id(int level_number);
+    // Marks a claimed id complete (its record and lists are written) and
+    // moves the published watermark over every complete id; takes the growth lock.
+    void publish(std::uint32_t id);
 
     // ---- search (hnsw_search.cpp) ----
     // Greedy descent through levels [from, to) from `start` (hnswlib's upper-level loop).

@@ -5,7 +5,8 @@
 // the whole insert only when the new element becomes the new top (as
 // hnswlib's global lock); otherwise one neighbour-list stripe at a time. The
 // new element's own lists are all written before any back link makes it
-// reachable, so no search ever sees it half-linked.
+// reachable, so no search ever sees it half-linked. Only then is the id
+// published (counted by size(), readable through label() and is_deleted()).
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -65,7 +66,7 @@ void HnswGraph::Impl::add_back_link(std::uint32_t neighbour, std::uint32_t new_i
         write_list(neighbour, level_number, extended, count + 1);
         return;
     }
-    std::uint32_t known_size = size();
+    std::uint32_t known_size = claimed();
     std::vector<Candidate> candidates;
     candidates.reserve(count + 1);
     candidates.emplace_back(distance_between(new_id, neighbour), new_id);
@@ -144,7 +145,17 @@ std::uint32_t HnswGraph::add(const float* vector_data, std::uint64_t label_value
     char* record_data = g.record(id);
     std::memcpy(record_data + g.vector_offset, vector_data, g.dimension * sizeof(float));
     std::memcpy(record_data + g.label_offset, &label_value, sizeof(label_value));
-    g.link_new_element(id, vector_data, element_level);
+    try {
+        g.link_new_element(id, vector_data, element_level);
+    } catch (...) {
+        // The id is claimed and the watermark cannot pass it until it is
+        // published, so publish it anyway: deleted, because the add failed
+        // (its vector and label are written; its lists may be partial).
+        g.set_deleted(id);
+        g.publish(id);
+        throw;
+    }
+    g.publish(id);
     return id;
 }
 

@@ -15,9 +15,7 @@ void HnswGraph::mark_deleted(std::uint32_t id) {
     Impl& g = *impl_;
     if (id >= g.size())
         throw Error(ErrorKind::InvalidParameter, "cannot delete element " + std::to_string(id) + ": no such element");
-    auto* word = reinterpret_cast<std::uint32_t*>(g.record(id));
-    std::uint32_t before = fetch_or(word, kDeletedBit);
-    if ((before & kDeletedBit) == 0) fetch_add(&g.header->deleted_count, std::uint32_t{1});
+    g.set_deleted(id);
 }
 
 bool HnswGraph::is_deleted(std::uint32_t id) const {

@@ -2,8 +2,10 @@
 // through the upper levels, then a best-first search of one level.
 //
 // Every neighbour list is copied under its stripe lock and then scanned
-// unlocked, so searches never see a list half-written by an insert. Ids that
-// are not (yet) elements are skipped, so a damaged list cannot crash a search.
+// unlocked, so searches never see a list half-written by an insert. A list
+// names an element only once its record and lists are written, which can be
+// a moment before size() counts it; results carry the label, read then.
+// Ids never claimed are skipped, so a damaged list cannot crash a search.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -15,7 +17,7 @@ namespace lhv {
 using namespace layout;
 
 std::uint32_t HnswGraph::Impl::descend(const float* query, std::uint32_t start, int from_level, int to_level) {
-    std::uint32_t known_size = size();
+    std::uint32_t known_size = claimed();
     std::uint32_t current = start;
     float current_distance = distance(query, vector(current), dimension);
     std::vector<std::uint32_t> neighbours(max_m);
@@ -41,7 +43,7 @@ std::uint32_t HnswGraph::Impl::descend(const float* query, std::uint32_t start, 
 
 CandidateHeap HnswGraph::Impl::search_layer(std::uint32_t start, const float* query, int level_number, std::size_t ef,
                                             bool construction) {
-    std::uint32_t known_size = size();
+    std::uint32_t known_size = claimed();
     VisitedLease visited(visited_pool, known_size);
     // searchBaseLayerST stops early only when no element is deleted; searchBaseLayer always waits for ef results.
     const bool wait_for_ef = construction || load_relaxed(&header->deleted_count) != 0;

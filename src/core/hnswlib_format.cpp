@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "errors.h"
@@ -344,11 +345,16 @@ void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out) {
         graph.max_m0() != layout.max_m0)
         throw Error(ErrorKind::Internal, "hnswlib graph: the engine's record layout is not hnswlib's");
 
-    // Read the entry point before the size: the entry point always names an
-    // element that exists, so it is below the size read afterwards.
+    // Read the entry point before the size. An insert sets the entry point
+    // just before its element is published, and lower ids may still be
+    // finishing, so wait (only while inserts run) until the size covers it.
     const std::int64_t entry_point = graph.entry_point();
     const int max_level = graph.max_level();
-    const std::uint32_t count = graph.size();
+    std::uint32_t count = graph.size();
+    while (entry_point >= std::int64_t{count}) {
+        std::this_thread::yield();
+        count = graph.size();
+    }
 
     BufferedWriter w(out);
     w.value<std::uint64_t>(0);                       // offsetLevel0_
