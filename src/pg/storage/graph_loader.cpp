@@ -37,7 +37,8 @@ struct Replay {
     int delete_capacity;
 };
 
-// Applies the pending deletes: marks every element with such a label deleted.
+// Applies the pending deletes: marks every element with such a label
+// deleted, then rewires the lists around them.
 void flush_deletes(Replay* r)
 {
     if (r->delete_count == 0)
@@ -47,9 +48,16 @@ void flush_deletes(Replay* r)
             lhv::HnswGraph* graph = lhv_graph_view(r->entry);
             std::unordered_set<uint64> dead(r->deletes, r->deletes + r->delete_count);
             const uint32 size = graph->size();
+            uint32 marked = 0;
             for (uint32 id = 0; id < size; id++)
-                if (!graph->is_deleted(id) && dead.count(graph->label(id)))
+                if (!graph->is_deleted(id) && dead.count(graph->label(id))) {
                     graph->mark_deleted(id);
+                    marked++;
+                }
+            // VACUUM repaired the lists after logging these deletes and before
+            // any later insert: do the same, so later inserts link as they did.
+            if (marked > 0)
+                graph->repair();
         });
     }
     r->delete_count = 0;

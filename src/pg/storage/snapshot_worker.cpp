@@ -129,9 +129,10 @@ void lhv_snapshot_launcher_main(Datum arg)
 {
     (void)arg;
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
-    pqsignal(SIGTERM, die);
+    // A shutdown ends the loop quietly rather than with a FATAL.
+    pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
     BackgroundWorkerUnblockSignals();
-    for (;;) {
+    while (!ShutdownRequestPending) {
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
                         long(lhv_snapshot_naptime_s) * 1000L, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
@@ -140,8 +141,10 @@ void lhv_snapshot_launcher_main(Datum arg)
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
         }
-        launcher_round();
+        if (!ShutdownRequestPending)
+            launcher_round();
     }
+    proc_exit(0);
 }
 
 void lhv_snapshot_writer_main(Datum arg)
