@@ -36,7 +36,11 @@ else
   work=$(mktemp -d /tmp/lhv_regress.XXXXXX)
   trap 'rm -rf "$work"' EXIT
 fi
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+# The clone may sit where the server's user cannot read (/root): stage the
+# test inputs in the work directory, which it owns.
+mkdir -p "$work/input"
+cp -r "$root/sql" "$root/expected" "$work/input/"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
 cat >"$work/lhv.conf" <<'CONF'
 shared_preload_libraries = 'lhv'
 CONF
@@ -46,7 +50,7 @@ as_pg "$pg_regress" \
   --temp-instance="$work/instance" \
   --temp-config="$work/lhv.conf" \
   --bindir="$bindir" \
-  --inputdir="$root" \
+  --inputdir="$work/input" \
   --outputdir="$work" \
   --load-extension=lhv \
   "${tests[@]}"

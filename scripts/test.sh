@@ -47,7 +47,7 @@ tsan_tests() {
 }
 
 pg_tests() {
-  bash scripts/build.sh && bash scripts/regress.sh
+  bash scripts/build.sh && bash scripts/regress.sh && bash scripts/check-private-clone.sh
 }
 
 run_suite "META.json and version" bash scripts/check-meta.sh
