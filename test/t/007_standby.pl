@@ -117,9 +117,18 @@ is(lost_rows($standby), '0', 'every row found by its own vector on the standby a
 is($standby->safe_psql('postgres', 'SELECT indexes FROM lhv_memory'), '1',
 	'the standby gave back the graphs of the truncated and reindexed relfilenodes');
 
-# DROP INDEX: the standby plans without it and its snapshot rows are gone.
-$primary->safe_psql('postgres', 'CREATE INDEX t_cos ON t USING lhv (v lhv_cosine_ops); DROP INDEX t_cos;');
+# DROP INDEX: the standby gives the graph back, and no snapshot row is left.
+$primary->safe_psql('postgres', 'CREATE INDEX t_cos ON t USING lhv (v lhv_cosine_ops)');
 sync();
+is($standby->safe_psql('postgres', "SET enable_seqscan = off; SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> (SELECT v FROM q WHERE qid = 1) LIMIT 10) s"),
+	'10', 'the standby searches a new cosine index');
+my $cos_oid = $primary->safe_psql('postgres', "SELECT 't_cos'::regclass::oid");
+is($standby->safe_psql('postgres', "SELECT count(*) FROM lhv_indexes WHERE index::oid = $cos_oid"), '1',
+	'the cosine graph is in the standby\'s memory');
+$primary->safe_psql('postgres', 'DROP INDEX t_cos');
+sync();
+ok($standby->poll_query_until('postgres', "SELECT count(*) = 0 FROM lhv_indexes WHERE index::oid = $cos_oid"),
+	'the standby gives back the graph of an index dropped on the primary');
 is($standby->safe_psql('postgres', "SELECT count(*) FROM lhv_snapshot WHERE index_oid NOT IN (SELECT oid FROM pg_class)"),
 	'0', 'no snapshot row of a dropped index reaches the standby');
 

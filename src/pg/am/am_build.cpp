@@ -31,6 +31,7 @@ extern "C" {
 #include "vector_datum.h"
 #include "storage/graph_snapshot.h"
 #include "storage/metapage.h"
+#include "storage/snapshot_store.h"
 
 using lhv::pg::RegistryEntry;
 
@@ -260,7 +261,7 @@ IndexBuildResult* lhv_build(Relation heap, Relation index, IndexInfo* indexInfo)
     uint32 dimension = 0;
     if (DsaPointerIsValid(entry.graph))
         dimension = lhv::pg::lhv_guard([&] { return lhv_graph_view(entry)->params().dimension; });
-    lhv_meta_create(index, MAIN_FORKNUM, dimension, 0);
+    lhv_meta_create(index, MAIN_FORKNUM, dimension, dimension == 0 ? LHV_META_LOG_COMPLETE : 0);
     LhvMetaPageData meta = lhv_meta_read(index);
     lhv::pg::lhv_guard([&] {
         lhv::pg::registry_set_log_state(entry, meta.log_id, meta.log_end, false, lhv::pg::GraphSource::Build);
@@ -273,6 +274,8 @@ IndexBuildResult* lhv_build(Relation heap, Relation index, IndexInfo* indexInfo)
         if (index->rd_rel->relpersistence != RELPERSISTENCE_TEMP)
             pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, LHV_PHASE_SNAPSHOT);
         lhv_graph_write_snapshot(index, &bytes, &position);
+    } else if (index->rd_rel->relpersistence != RELPERSISTENCE_TEMP) {
+        lhv_snapshot_forget_other_logs(index, meta.log_id);  // what an earlier relfilenode left
     }
     return result;
 }
@@ -281,5 +284,5 @@ IndexBuildResult* lhv_build(Relation heap, Relation index, IndexInfo* indexInfo)
 // the first access after a crash reset the index to it.
 void lhv_build_empty(Relation index)
 {
-    lhv_meta_create(index, INIT_FORKNUM, 0, LHV_META_NEEDS_IDENTITY);
+    lhv_meta_create(index, INIT_FORKNUM, 0, LHV_META_NEEDS_IDENTITY | LHV_META_LOG_COMPLETE);
 }

@@ -159,6 +159,7 @@ bool open_graph(Relation index, bool load, LhvGraphRef* ref)
         }
         if (!load)
             return false;
+        lhv_standby_sweep();  // a standby frees what its primary dropped
         RegistryEntry claimed;
         if (!lhv_graph_claim(index, false, &claimed))
             continue;  // another backend claimed it first: wait for it

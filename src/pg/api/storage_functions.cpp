@@ -27,6 +27,7 @@ PG_FUNCTION_INFO_V1(lhv_index_storage);
 
 #include "am/index_graph.h"
 #include "guard.h"
+#include "storage/graph_loader.h"
 #include "storage/graph_snapshot.h"
 #include "storage/metapage.h"
 
@@ -95,6 +96,7 @@ Datum lhv_index_status(PG_FUNCTION_ARGS)
 {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     InitMaterializedSRF(fcinfo, 0);
+    lhv_standby_sweep();
     int max = lhv::pg::lhv_guard([] { return lhv::pg::registry_totals().max_indexes; });
     RegistrySlotInfo* slots = static_cast<RegistrySlotInfo*>(palloc(sizeof(RegistrySlotInfo) * max));
     int n = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list(MyDatabaseId, slots, max); });

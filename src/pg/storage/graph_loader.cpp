@@ -3,7 +3,12 @@
 extern "C" {
 #include "postgres.h"
 
+#include "access/relation.h"
+#include "catalog/pg_class.h"
 #include "access/xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/syscache.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "utils/builtins.h"
@@ -199,8 +204,9 @@ bool lhv_graph_load(Relation index, const RegistryEntry& claimed)
                 }
             }
         }
-        if (source == GraphSource::Log && meta.log_start != 0) {
-            // The log's beginning is gone and no snapshot covers it.
+        if (source == GraphSource::Log && (meta.log_start != 0 || !(meta.flags & LHV_META_LOG_COMPLETE))) {
+            // No snapshot, and the log alone does not hold every vector: its
+            // beginning was reclaimed, or the build read rows from the table.
             ereport(WARNING, (errcode(ERRCODE_DATA_CORRUPTED),
                               errmsg("lhv: index \"%s\" has no usable snapshot; rebuilding it from its table",
                                      RelationGetRelationName(index)),
@@ -269,4 +275,34 @@ bool lhv_graph_catch_up(Relation index, const RegistryEntry& seen)
         });
     LWLockRelease(lock);
     return ok;
+}
+
+int lhv_standby_sweep(void)
+{
+    if (!RecoveryInProgress())
+        return 0;  // a primary frees graphs when the DROP or REINDEX commits
+    int max = lhv::pg::lhv_guard([] { return lhv::pg::registry_totals().max_indexes; });
+    lhv::pg::RegistrySlotInfo* slots =
+        static_cast<lhv::pg::RegistrySlotInfo*>(palloc(sizeof(lhv::pg::RegistrySlotInfo) * max));
+    int n = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list(MyDatabaseId, slots, max); });
+    int freed = 0;
+    for (int i = 0; i < n; i++) {
+        const RegistryEntry& entry = slots[i].entry;
+        if (entry.state != SlotState::Ready)
+            continue;
+        if (!ConditionalLockRelationOid(entry.index, AccessShareLock))
+            continue;  // being replayed: next time
+        bool stale = !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(entry.index));
+        if (!stale && entry.log_id != 0) {
+            Relation index = relation_open(entry.index, NoLock);
+            stale = index->rd_rel->relkind != RELKIND_INDEX || RelationGetNumberOfBlocks(index) == 0 ||
+                    lhv_meta_read(index).log_id != entry.log_id;
+            relation_close(index, NoLock);
+        }
+        UnlockRelationOid(entry.index, AccessShareLock);
+        if (stale && lhv::pg::lhv_guard([&] { return lhv::pg::registry_remove_entry(entry); }))
+            freed++;
+    }
+    pfree(slots);
+    return freed;
 }

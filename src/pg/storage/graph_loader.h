@@ -33,3 +33,10 @@ bool lhv_graph_may_lag(const lhv::pg::RegistryEntry& entry);
 // graph must be reloaded instead: the log's identity changed (TRUNCATE,
 // REINDEX on the primary) or the entries it needs were reclaimed.
 bool lhv_graph_catch_up(Relation index, const lhv::pg::RegistryEntry& entry);
+
+// On a hot standby, which sees DROP, TRUNCATE and REINDEX only through WAL
+// replay: frees the graphs of this database whose index is gone or has a new
+// log identity. Never waits for a lock (an index being replayed is skipped).
+// Called when a graph is loaded and by lhv_index_status(). Returns how many
+// graphs it freed.
+int lhv_standby_sweep(void);

@@ -26,6 +26,11 @@ extern "C" {
 // the index to it, the first access gives the log a new identity, so a
 // snapshot of the lost contents can never be applied.
 #define LHV_META_NEEDS_IDENTITY 0x1u
+// The log alone rebuilds the graph: the index was built empty, so every
+// vector it holds was logged. Otherwise (a build that read rows from the
+// table) only a snapshot plus the log can, and without a usable snapshot the
+// graph must be rebuilt from the table.
+#define LHV_META_LOG_COMPLETE 0x2u
 
 struct LhvMetaPageData {
     uint32 magic;

@@ -245,3 +245,16 @@ void lhv_snapshot_forget(uint64 log_id)
     spi_run(sql, 1, types, values, SPI_OK_DELETE);
     spi_end(session);
 }
+
+void lhv_snapshot_forget_other_logs(Relation index, uint64 log_id)
+{
+    SnapshotTable table = find_table();
+    if (!OidIsValid(table.relid))
+        return;
+    SpiSession session = spi_begin(table);
+    char* sql = psprintf("DELETE FROM %s WHERE index_oid = $1 AND log_id <> $2", table.qualified_name);
+    Oid types[2] = {OIDOID, INT8OID};
+    Datum values[2] = {ObjectIdGetDatum(RelationGetRelid(index)), Int64GetDatum(int64(log_id))};
+    spi_run(sql, 2, types, values, SPI_OK_DELETE);
+    spi_end(session);
+}

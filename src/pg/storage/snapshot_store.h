@@ -35,3 +35,7 @@ int64 lhv_snapshot_latest_position(uint64 log_id);
 // Deletes every snapshot of `log_id` (the index is dropped). Does nothing
 // when lhv's catalog table is gone (DROP EXTENSION).
 void lhv_snapshot_forget(uint64 log_id);
+
+// Deletes the snapshots of the index's other logs (an empty REINDEX or
+// TRUNCATE writes no snapshot of its own), in the current transaction.
+void lhv_snapshot_forget_other_logs(Relation index, uint64 log_id);
