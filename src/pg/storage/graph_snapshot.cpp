@@ -21,40 +21,52 @@ extern "C" {
 
 namespace {
 
-// Encoded bytes into one growing palloc'd buffer of the current context.
-class PallocSink final : public lhv::ByteSink {
+// Encoded bytes straight into bytea parts of at most LHV_SNAPSHOT_PART_BYTES,
+// palloc'd in the current context: the parts are the rows' values, so the
+// snapshot is copied once on its way to the table (fresh memory costs page
+// faults, which are the dearest part of a snapshot write).
+class PartSink final : public lhv::ByteSink {
 public:
-    explicit PallocSink(Size initial)
-    {
-        capacity_ = Max(initial, Size(1024));
-        Size capacity = capacity_;
-        data_ = lhv::pg::pg_call([capacity] {
-            return static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, capacity));
-        });
-    }
     void write(const void* bytes, std::size_t n) override
     {
-        if (size_ + n > capacity_) {
-            Size capacity = Max(capacity_ * 2, size_ + n);
-            char* old = data_;
-            data_ = lhv::pg::pg_call([old, capacity] { return static_cast<char*>(repalloc_huge(old, capacity)); });
-            capacity_ = capacity;
+        const char* from = static_cast<const char*>(bytes);
+        while (n > 0) {
+            if (count_ == 0 || used_ == Size(LHV_SNAPSHOT_PART_BYTES))
+                add_part();
+            Size k = Min(n, Size(LHV_SNAPSHOT_PART_BYTES) - used_);
+            memcpy(VARDATA(parts_[count_ - 1]) + used_, from, k);
+            used_ += k, from += k, n -= k;
+            total_ += k;
+            SET_VARSIZE(parts_[count_ - 1], VARHDRSZ + used_);
         }
-        memcpy(data_ + size_, bytes, n);
-        size_ += n;
     }
-    char* data() const { return data_; }
-    Size size() const { return size_; }
+    LhvSnapshotParts parts() const { return LhvSnapshotParts{parts_, count_, total_}; }
 
 private:
-    char* data_ = nullptr;
-    Size size_ = 0;
-    Size capacity_ = 0;
-};
+    void add_part()
+    {
+        if (count_ == capacity_) {
+            int capacity = capacity_ == 0 ? 8 : capacity_ * 2;
+            bytea** old = parts_;
+            parts_ = lhv::pg::pg_call([old, capacity] {
+                return static_cast<bytea**>(old ? repalloc(old, sizeof(bytea*) * capacity)
+                                                : palloc(sizeof(bytea*) * capacity));
+            });
+            capacity_ = capacity;
+        }
+        parts_[count_++] = lhv::pg::pg_call([] {
+            return static_cast<bytea*>(MemoryContextAllocHuge(CurrentMemoryContext,
+                                                              VARHDRSZ + LHV_SNAPSHOT_PART_BYTES));
+        });
+        SET_VARSIZE(parts_[count_ - 1], VARHDRSZ);
+        used_ = 0;
+    }
 
-struct Encoded {
-    char* data;
-    Size size;
+    bytea** parts_ = nullptr;
+    int count_ = 0;
+    int capacity_ = 0;
+    Size used_ = 0;
+    Size total_ = 0;
 };
 
 }  // namespace
@@ -83,21 +95,23 @@ bool lhv_graph_write_snapshot(Relation index, Size* bytes, uint64* position)
         }
         LhvMetaPageData meta = lhv_meta_read(index);
         const char* name = RelationGetRelationName(index);
-        Encoded encoded = lhv::pg::lhv_guard([&] {
+        LhvSnapshotParts encoded = lhv::pg::lhv_guard([&] {
             lhv::Lhv1Envelope envelope;
             envelope.name = name;
             envelope.ef_search = uint32(lhv_ef_search);
-            PallocSink sink(ref.graph->memory_bytes() + 4096);
+            PartSink sink;
             lhv::encode_lhv1(envelope, *ref.graph, sink);
-            return Encoded{sink.data(), sink.size()};
+            return sink.parts();
         });
         LWLockRelease(lock);
 
-        lhv_snapshot_store(index, meta.log_id, meta.log_end, encoded.data, encoded.size);
-        pfree(encoded.data);
+        lhv_snapshot_store(index, meta.log_id, meta.log_end, encoded);
+        for (int i = 0; i < encoded.count; i++)
+            pfree(encoded.parts[i]);
+        pfree(encoded.parts);
         lhv::pg::registry_note_snapshot(ref.entry, meta.log_end);
         lhv::pg::registry_set_needs_snapshot(ref.entry, false);
-        *bytes = encoded.size;
+        *bytes = encoded.total;
         *position = meta.log_end;
         return true;
     }

@@ -111,9 +111,23 @@ void spi_run(const char* sql, int nargs, Oid* types, Datum* values, int expected
         elog(ERROR, "lhv: snapshot statement failed (%s): %s", SPI_result_code_string(rc), sql);
 }
 
+// Runs an INSERT of large values with a generic plan: a custom plan would
+// fold the parameters into constants, copying every part once more.
+void spi_run_generic(const char* sql, int nargs, Oid* types, Datum* values, int expected)
+{
+    SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+    if (plan == NULL)
+        elog(ERROR, "lhv: could not prepare a snapshot statement (%s): %s",
+             SPI_result_code_string(SPI_result), sql);
+    int rc = SPI_execute_plan(plan, values, NULL, false, 0);
+    if (rc != expected)
+        elog(ERROR, "lhv: snapshot statement failed (%s): %s", SPI_result_code_string(rc), sql);
+    SPI_freeplan(plan);
+}
+
 }  // namespace
 
-void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const char* data, Size size)
+void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const LhvSnapshotParts& snapshot)
 {
     SnapshotTable table = require_table();
     // One writer per index at a time, until it commits.
@@ -130,22 +144,16 @@ void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const ch
     bool isnull;
     int64 number = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-    int parts = int((size + LHV_SNAPSHOT_PART_BYTES - 1) / LHV_SNAPSHOT_PART_BYTES);
+    int parts = snapshot.count;
     sql = psprintf("INSERT INTO %s (log_id, snapshot_no, part, parts, index_oid, position, data) "
                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
                    table.qualified_name);
     Oid types[7] = {INT8OID, INT8OID, INT4OID, INT4OID, OIDOID, INT8OID, BYTEAOID};
     for (int part = 0; part < parts; part++) {
-        Size offset = Size(part) * LHV_SNAPSHOT_PART_BYTES;
-        Size n = Min(Size(LHV_SNAPSHOT_PART_BYTES), size - offset);
-        bytea* bytes = static_cast<bytea*>(palloc(VARHDRSZ + n));
-        SET_VARSIZE(bytes, VARHDRSZ + n);
-        memcpy(VARDATA(bytes), data + offset, n);
         Datum values[7] = {Int64GetDatum(int64(log_id)), Int64GetDatum(number), Int32GetDatum(part),
                            Int32GetDatum(parts), ObjectIdGetDatum(RelationGetRelid(index)),
-                           Int64GetDatum(int64(position)), PointerGetDatum(bytes)};
-        spi_run(sql, 7, types, values, SPI_OK_INSERT);
-        pfree(bytes);
+                           Int64GetDatum(int64(position)), PointerGetDatum(snapshot.parts[part])};
+        spi_run_generic(sql, 7, types, values, SPI_OK_INSERT);
     }
 
     // Older snapshots of this log, and those of the index's earlier logs.

@@ -19,11 +19,18 @@ extern "C" {
 #include "utils/relcache.h"
 }
 
-// Stores `size` bytes as the newest snapshot of log `log_id` of `index`,
+// A snapshot's bytes as the bytea values of its rows, in order.
+struct LhvSnapshotParts {
+    bytea** parts;
+    int count;
+    Size total;  // bytes in all parts
+};
+
+// Stores `parts` as the newest snapshot of log `log_id` of `index`,
 // covering log positions below `position`, in the current transaction.
 // Deletes the older snapshots of that log and any of the index's other logs
 // (a REINDEX commits with its new snapshot, or keeps the old one).
-void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const char* data, Size size);
+void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const LhvSnapshotParts& parts);
 
 // The newest snapshot of `log_id` this transaction sees: its bytes
 // (palloc'd in the current memory context) and position; NULL if none.
