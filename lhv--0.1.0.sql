@@ -293,45 +293,15 @@ END
 $fn$;
 
 -- The k nearest items, nearest first: exactly k rows when the index holds
--- at least k. ef_search overrides the index's for this call.
+-- at least k. ef_search overrides the index's for this call. In C
+-- (named_search.cpp): the same statements as the functions around it, but
+-- prepared once per backend, so a search parses and plans nothing; every
+-- name in them is schema-qualified, so search_path plays no part.
 CREATE FUNCTION @extschema@.lhv_search(name text, query anyarray, k integer DEFAULT 10,
                                        ef_search integer DEFAULT NULL)
     RETURNS TABLE(id text, distance double precision, metadata jsonb)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-    -- Being in the SET clause makes the set_config below end with the call.
-    SET lhv.ef_search = 40
-AS $fn$
-DECLARE
-    c @extschema@.lhv_named_indexes;
-    q real[];
-BEGIN
-    IF $1 IS NULL THEN
-        RAISE EXCEPTION 'named index name must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    SELECT * INTO c FROM @extschema@.lhv_named_indexes n WHERE n.name = $1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'named index "%" does not exist', $1 USING ERRCODE = '42704';
-    END IF;
-    IF $3 IS NULL OR $3 <= 0 THEN
-        RAISE EXCEPTION 'k must be a positive integer, not %', coalesce($3::text, 'NULL')
-            USING ERRCODE = '22023';
-    END IF;
-    IF $4 IS NOT NULL AND ($4 < 1 OR $4 > 1000) THEN
-        RAISE EXCEPTION 'ef_search must be between 1 and 1000, not %', $4 USING ERRCODE = '22023';
-    END IF;
-    q := @extschema@.lhv_named_vector($2, c.dimension, c.distance = 'cosine', 'query');
-    -- As in hnswlib, a search looks at no fewer than k candidates.
-    PERFORM pg_catalog.set_config('lhv.ef_search',
-                                  least(greatest(coalesce($4, c.ef_search), $3), 1000)::text, true);
-    RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT t.id, t.embedding OPERATOR(@extschema@.%1$s) $1, t.metadata FROM lhv_data.%2$I t '
-        'ORDER BY t.embedding OPERATOR(@extschema@.%1$s) $1 LIMIT $2',
-        CASE c.distance WHEN 'cosine' THEN '<=>' WHEN 'euclidean' THEN '<->' ELSE '<#>' END,
-        c.name)
-        USING q, $3;
-END
-$fn$;
+    AS 'MODULE_PATHNAME', 'lhv_named_search'
+    LANGUAGE C STABLE;
 
 -- The same with the query as an array literal ('{1,2,3}').
 CREATE FUNCTION @extschema@.lhv_search(name text, query text, k integer DEFAULT 10,

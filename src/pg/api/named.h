@@ -7,6 +7,11 @@
 // ef_construction, ef_search) are lhv_config.h's; these are the rest.
 #pragma once
 
+// Include postgres.h before this header.
+extern "C" {
+#include "utils/array.h"
+}
+
 #include "lhv_config.h"
 
 // The schema of the data tables: created by the extension, USAGE for
@@ -25,3 +30,12 @@
 #define LHV_NAMED_M_DEFAULT LHV_M_DEFAULT
 #define LHV_NAMED_EF_SEARCH_DEFAULT 20
 #define LHV_NAMED_EF_CONSTRUCTION_DEFAULT LHV_EF_CONSTRUCTION_DEFAULT
+
+// Checks a vector or query given as any array of numbers (`argtype` names
+// its type in messages; InvalidOid: from its element type) against an
+// index's dimension and distance, and returns it as a real[] with lower
+// bound 1 (the input itself when it already is one). Raises 22000, 22004 or
+// 42804 (named_input.cpp). Plain PostgreSQL code: call it from PostgreSQL
+// frames only.
+ArrayType* lhv_named_check_vector(ArrayType* array, Oid argtype, int dimension, bool cosine,
+                                  const char* what);

@@ -115,24 +115,15 @@ static float* lhv_named_convert(ArrayType* array)
     return values;
 }
 
-// lhv_named_vector(v anyarray, dimension int, cosine bool, what text) -> real[]
-extern "C" Datum lhv_named_vector(PG_FUNCTION_ARGS)
+ArrayType* lhv_named_check_vector(ArrayType* array, Oid argtype, int dimension, bool cosine,
+                                  const char* what)
 {
-    const char* what = PG_ARGISNULL(3) ? "vector" : text_to_cstring(PG_GETARG_TEXT_PP(3));
-    if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", what)));
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-        elog(ERROR, "lhv_named_vector: dimension and cosine must not be NULL");
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
-    int dimension = PG_GETARG_INT32(1);
-    bool cosine = PG_GETARG_BOOL(2);
-
     Oid elemtype = ARR_ELEMTYPE(array);
     if (elemtype != FLOAT4OID && elemtype != FLOAT8OID && elemtype != NUMERICOID &&
         elemtype != INT2OID && elemtype != INT4OID && elemtype != INT8OID)
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                         errmsg("%s must be an array of numbers, not %s", what,
-                               format_type_be(get_fn_expr_argtype(fcinfo->flinfo, 0))),
+                               format_type_be(OidIsValid(argtype) ? argtype : get_array_type(elemtype))),
                         errhint("Pass real[], double precision[], numeric[], smallint[], integer[] "
                                 "or bigint[].")));
     if (ARR_NDIM(array) > 1)
@@ -148,14 +139,27 @@ extern "C" Datum lhv_named_vector(PG_FUNCTION_ARGS)
     // A real[] with lower bound 1 is used as it is.
     if (elemtype == FLOAT4OID && ARR_LBOUND(array)[0] == 1) {
         lhv_named_check_values(reinterpret_cast<const float*>(ARR_DATA_PTR(array)), count, cosine, what);
-        PG_RETURN_ARRAYTYPE_P(array);
+        return array;
     }
     float* values = lhv_named_convert(array);
     lhv_named_check_values(values, count, cosine, what);
     Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     for (int i = 0; i < count; i++)
         elems[i] = Float4GetDatum(values[i]);
-    PG_RETURN_ARRAYTYPE_P(construct_array(elems, count, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT));
+    return construct_array(elems, count, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
+}
+
+// lhv_named_vector(v anyarray, dimension int, cosine bool, what text) -> real[]
+extern "C" Datum lhv_named_vector(PG_FUNCTION_ARGS)
+{
+    const char* what = PG_ARGISNULL(3) ? "vector" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", what)));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        elog(ERROR, "lhv_named_vector: dimension and cosine must not be NULL");
+    PG_RETURN_ARRAYTYPE_P(lhv_named_check_vector(PG_GETARG_ARRAYTYPE_P(0),
+                                                 get_fn_expr_argtype(fcinfo->flinfo, 0),
+                                                 PG_GETARG_INT32(1), PG_GETARG_BOOL(2), what));
 }
 
 // One item of a batch, as read.
