@@ -15,6 +15,8 @@ packages=(
   dataset-fashion-mnist python3 python3-numpy python3-psycopg2 python3-matplotlib
   # numpy with an optimised BLAS, for exact ground truth in seconds, not minutes
   libopenblas0-pthread
+  # examples/: client code on named indexes
+  python3-psycopg python3-sqlalchemy
 )
 
 missing=()
