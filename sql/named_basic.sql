@@ -97,8 +97,11 @@ SELECT count(*) FROM lhv_search('docs', ARRAY[1, 1, 1]::bigint[], 5);
 SELECT count(*) FROM lhv_search('docs', '{1,1,1}', 1000);
 SELECT count(*) FROM lhv_search('docs', '{1,1,1}', 3, 200);
 SELECT count(*) FROM lhv_search('docs', '{1,1,1}', k => 4, ef_search => 1);
--- A stored vector is found at distance 0.
-SELECT id, distance FROM lhv_search('docs', (SELECT vector FROM lhv_get('docs', 'precise')), 1);
+-- A stored vector is found at distance 0 (i4's direction is its own; the
+-- 'precise' vectors and d share one, so any of them is at distance 0 there).
+SELECT id, distance FROM lhv_search('docs', (SELECT vector FROM lhv_get('docs', 'i4')), 1);
+SELECT id IN ('precise', 'precise8', 'd') AS same_direction, distance < 1e-12 AS at_zero
+FROM lhv_search('docs', (SELECT vector FROM lhv_get('docs', 'precise')), 1);
 -- lhv_search leaves lhv.ef_search as it was, in a transaction too.
 BEGIN;
 SET LOCAL lhv.ef_search = 33;

@@ -8,7 +8,7 @@
 //   lhv_named_batch(items jsonb, dimension, cosine)
 //       -> SETOF (id text, embedding real[], metadata jsonb)
 //       a batch for lhv_add, every item checked before the first row is
-//       returned; an id given twice is one row (its last vector, its last
+//       returned; one row per id, in id order (its last vector, its last
 //       non-null metadata), as if the items were added one by one.
 //
 // Errors: 22000 for a wrong dimension, a non-finite component or a zero
@@ -264,13 +264,18 @@ extern "C" Datum lhv_named_batch(PG_FUNCTION_ARGS)
         n++;
     }
 
-    // An id given more than once: its last vector and its last non-null
-    // metadata, at the place of its last occurrence.
+    // One row per id, in id order: an id given more than once gets its last
+    // vector and its last non-null metadata, as if the items were added one
+    // by one. The order means concurrent batches lock their rows in the same
+    // order, so two batches upserting the same ids cannot deadlock.
     LhvBatchItem** sorted = static_cast<LhvBatchItem**>(palloc(sizeof(LhvBatchItem*) * Max(n, 1)));
     for (int i = 0; i < n; i++)
         sorted[i] = &batch[i];
     qsort(sorted, n, sizeof(LhvBatchItem*), lhv_named_compare_items);
-    bool* keep = static_cast<bool*>(palloc0(sizeof(bool) * Max(n, 1)));
+
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * dimension));
     for (int i = 0; i < n;) {
         int j = i;
         Jsonb* metadata = NULL;
@@ -279,27 +284,17 @@ extern "C" Datum lhv_named_batch(PG_FUNCTION_ARGS)
                 metadata = sorted[j]->metadata;
             j++;
         }
-        LhvBatchItem* last = sorted[j - 1];
-        last->metadata = metadata;
-        keep[last->position - 1] = true;
+        const LhvBatchItem* last = sorted[j - 1];
         i = j;
-    }
-
-    InitMaterializedSRF(fcinfo, 0);
-    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * dimension));
-    for (int i = 0; i < n; i++) {
-        if (!keep[i])
-            continue;
         for (int d = 0; d < dimension; d++)
-            elems[d] = Float4GetDatum(batch[i].values[d]);
+            elems[d] = Float4GetDatum(last->values[d]);
         Datum values[3];
         bool nulls[3] = {false, false, false};
-        values[0] = CStringGetTextDatum(batch[i].id);
+        values[0] = CStringGetTextDatum(last->id);
         values[1] = PointerGetDatum(construct_array(elems, dimension, FLOAT4OID, sizeof(float4), true,
                                                     TYPALIGN_INT));
-        if (batch[i].metadata != NULL)
-            values[2] = JsonbPGetDatum(batch[i].metadata);
+        if (metadata != NULL)
+            values[2] = JsonbPGetDatum(metadata);
         else
             nulls[2] = true;
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
