@@ -54,6 +54,21 @@ SELECT id, vector FROM lhv_data.docs d, lhv_get('docs', d.id) ORDER BY id;
 -- Values are read as real: the nearest real to each number.
 SELECT lhv_add('docs', 'precise', ARRAY[0.1, 0.2, 0.3]::numeric[]);
 SELECT vector = '{0.1,0.2,0.3}'::real[] AS same_as_real_input FROM lhv_get('docs', 'precise');
+-- numeric and double precision components round as the cast to real does
+-- (numerics are read from their stored digits), over many magnitudes.
+SELECT setseed(0.25);
+SELECT count(*) FILTER (WHERE v[1] IS DISTINCT FROM x::real) AS numeric_mismatches,
+       count(*) FILTER (WHERE w[1] IS DISTINCT FROM x::float8::real) AS float8_mismatches
+FROM (SELECT x, lhv_named_vector(ARRAY[x], 1, false, 'v') AS v,
+             lhv_named_vector(ARRAY[x::float8], 1, false, 'v') AS w
+      FROM (SELECT (random() * 10 ^ (floor(random() * 60) - 30))::numeric
+                   * (CASE WHEN random() < 0.5 THEN -1 ELSE 1 END) AS x
+            FROM generate_series(1, 20000)
+            UNION ALL SELECT round((random() * 1000)::numeric, (random() * 8)::int) FROM generate_series(1, 5000)
+            UNION ALL SELECT i::numeric FROM generate_series(-3000, 3000) i
+            UNION ALL SELECT x FROM (VALUES (0.1), (1e-38), (1.17549435e-38), (3.4028234e38), (-0.0),
+                                            (123456789012345678901234567890.123456789012345678901234567890123456789),
+                                            (1.401298464324817e-45)) v(x)) s) t;
 SELECT lhv_add('docs', 'precise8', ARRAY[0.1, 0.2, 0.3]::float8[]);
 SELECT vector = '{0.1,0.2,0.3}'::real[] AS same_as_real_input FROM lhv_get('docs', 'precise8');
 

@@ -70,18 +70,65 @@ static void lhv_named_check_dimension(int got, int dimension, const char* what)
                         errmsg("%s has %d dimensions, the index has %d", what, got, dimension)));
 }
 
-// A numeric as the nearest real: the text of the number through strtof,
-// which is how real's own input function reads it. Out of range is +-inf or
-// zero with ERANGE; report both as non-finite.
+// A numeric as the nearest real, read from the numeric's stored form (its
+// on-disk format, which PostgreSQL keeps stable for pg_upgrade: a uint16
+// header, for the long form an int16 weight, then base-10000 digits) and
+// written as a decimal string for strtof, which rounds it as real's input
+// function does. numeric_out would give the same string with more work; it is
+// kept for numbers of more than 16 digits (64 decimal digits). NaN and the
+// infinities, and numbers out of real's range, come back as NaN, which the
+// caller reports as non-finite.
 static float lhv_named_numeric_to_float(Numeric number)
 {
-    char* digits = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(number)));
+    const char* data = VARDATA_ANY(number);
+    size_t size = VARSIZE_ANY_EXHDR(number);
+    uint16 header;
+    memcpy(&header, data, sizeof header);
+    const uint16 flags = header & 0xC000;
+    if (flags == 0xC000)  // NUMERIC_SPECIAL: NaN, +Infinity, -Infinity
+        return NAN;
+    bool negative;
+    int weight;
+    const char* digits;
+    size_t ndigits;
+    if (flags == 0x8000) {  // NUMERIC_SHORT
+        negative = (header & 0x2000) != 0;
+        weight = (header & 0x0040) ? int(~0x003F | (header & 0x003F)) : int(header & 0x003F);
+        digits = data + sizeof(uint16);
+        ndigits = (size - sizeof(uint16)) / sizeof(int16);
+    } else {  // NUMERIC_POS or NUMERIC_NEG, long form
+        negative = flags == 0x4000;
+        int16 w;
+        memcpy(&w, data + sizeof(uint16), sizeof w);
+        weight = w;
+        digits = data + 2 * sizeof(uint16);
+        ndigits = (size - 2 * sizeof(uint16)) / sizeof(int16);
+    }
+    if (ndigits == 0)
+        return 0.0f;
+
+    char buffer[128];
+    char* digits_text = buffer;
+    if (ndigits > 16) {
+        digits_text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(number)));
+    } else {
+        int pos = 0;
+        if (negative)
+            buffer[pos++] = '-';
+        for (size_t i = 0; i < ndigits; i++) {
+            int16 digit;
+            memcpy(&digit, digits + i * sizeof(int16), sizeof digit);
+            pos += snprintf(buffer + pos, sizeof buffer - pos, i == 0 ? "%d" : "%04d", int(digit));
+        }
+        snprintf(buffer + pos, sizeof buffer - pos, "e%d", 4 * (weight - int(ndigits) + 1));
+    }
     errno = 0;
     char* end = NULL;
-    float value = strtof(digits, &end);
+    float value = strtof(digits_text, &end);
     if (errno == ERANGE && (value == 0.0f || std::isinf(value)))
         value = NAN;
-    pfree(digits);
+    if (digits_text != buffer)
+        pfree(digits_text);
     return value;
 }
 
