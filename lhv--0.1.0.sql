@@ -95,7 +95,8 @@ CREATE OPERATOR CLASS lhv_cosine_ops FOR TYPE real[] USING lhv AS
 --
 -- Security: every function runs as its caller (no SECURITY DEFINER function
 -- touches a data table), with search_path = pg_catalog, pg_temp and every
--- object of the extension schema-qualified, operators too. Only lhv_create
+-- object of the extension schema-qualified, operators too (lhv_search, in C,
+-- has no SET clause: every name in its statements is qualified). Only lhv_create
 -- (C) briefly acts as the extension's owner, to create the table in
 -- lhv_data (where no ordinary role may create anything) and write the
 -- catalog row; it then gives the table to the caller. The drop event

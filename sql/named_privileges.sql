@@ -81,6 +81,18 @@ RESET ROLE;
 SET ROLE regress_lhv_mallory;
 SELECT pg_temp.try($$SELECT * FROM lhv_search('alice_docs', '{0,0}', 2)$$);
 RESET ROLE;
+-- Row-level security on the table applies to lhv_search as to any query.
+SET ROLE regress_lhv_alice;
+ALTER TABLE lhv_data.alice_docs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY not_a ON lhv_data.alice_docs FOR SELECT TO regress_lhv_bob USING (id <> 'a');
+SELECT id FROM lhv_search('alice_docs', '{0,0}', 10);
+SET ROLE regress_lhv_bob;
+SELECT id FROM lhv_search('alice_docs', '{0,0}', 10);
+SELECT * FROM lhv_get('alice_docs', 'a');
+SET ROLE regress_lhv_alice;
+DROP POLICY not_a ON lhv_data.alice_docs;
+ALTER TABLE lhv_data.alice_docs DISABLE ROW LEVEL SECURITY;
+RESET ROLE;
 -- REVOKE takes it back.
 SET ROLE regress_lhv_alice;
 REVOKE ALL ON lhv_data.alice_docs FROM regress_lhv_bob;
