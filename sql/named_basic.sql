@@ -166,8 +166,12 @@ SELECT lhv_drop('a_pkey');
 SELECT lhv_drop('places.eu-1');
 SELECT lhv_drop('scores_ip');
 SELECT name FROM lhv_list();
-SELECT lhv_create('scores_ip', 4);
+-- Re-created with another dimension, it is searched as the new table (the
+-- search prepared for the old one is re-planned).
+SELECT lhv_create('scores_ip', 4, 'inner_product');
 SELECT dimension FROM lhv_info('scores_ip');
+SELECT lhv_add('scores_ip', 'four', '{1,2,3,4}');
+SELECT id, distance FROM lhv_search('scores_ip', '{1,0,0,0}', 3);
 SELECT lhv_drop('scores_ip');
 -- Dropping the table directly removes the catalog row too.
 SELECT lhv_create('direct', 2);
