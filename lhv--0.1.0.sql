@@ -95,8 +95,9 @@ CREATE OPERATOR CLASS lhv_cosine_ops FOR TYPE real[] USING lhv AS
 --
 -- Security: every function runs as its caller (no SECURITY DEFINER function
 -- touches a data table), with search_path = pg_catalog, pg_temp and every
--- object of the extension schema-qualified, operators too (lhv_search, in C,
--- has no SET clause: every name in its statements is qualified). Only lhv_create
+-- object of the extension schema-qualified, operators too (lhv_search,
+-- lhv_get, lhv_delete and lhv_add of one item are C, with no SET clause:
+-- every name in their statements is qualified). Only lhv_create
 -- (C) briefly acts as the extension's owner, to create the table in
 -- lhv_data (where no ordinary role may create anything) and write the
 -- catalog row; it then gives the table to the caller. The drop event
@@ -155,21 +156,6 @@ BEGIN
         RAISE EXCEPTION 'named index "%" does not exist', $1 USING ERRCODE = '42704';
     END IF;
     RETURN c;
-END
-$fn$;
-
--- Raises a class-22 error unless id is a usable item id. Internal.
-CREATE FUNCTION @extschema@.lhv_named_check_id(id text)
-    RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF $1 IS NULL THEN
-        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = '22004';
-    ELSIF $1 = '' THEN
-        RAISE EXCEPTION 'id must not be empty' USING ERRCODE = '22023';
-    END IF;
 END
 $fn$;
 
@@ -233,31 +219,14 @@ BEGIN
 END
 $fn$;
 
--- Adds or replaces one item. NULL metadata keeps what is stored; '{}'
--- replaces it. Returns true if the id was new.
+-- Adds or replaces one item. NULL (or JSON null) metadata keeps what is
+-- stored; '{}' replaces it. Returns true if the id was new. In C
+-- (named_items.cpp), like lhv_get and lhv_delete: the statements are prepared
+-- once per backend and every name in them is schema-qualified.
 CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector anyarray, metadata jsonb DEFAULT NULL)
     RETURNS boolean
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    c @extschema@.lhv_named_indexes;
-    v real[];
-    inserted boolean;
-BEGIN
-    c := @extschema@.lhv_named_lookup($1);
-    PERFORM @extschema@.lhv_named_check_id($2);
-    v := @extschema@.lhv_named_vector($3, c.dimension, c.distance = 'cosine', 'vector');
-    EXECUTE pg_catalog.format(
-        'INSERT INTO lhv_data.%I AS t (id, embedding, metadata) VALUES ($1, $2, $3) '
-        'ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, '
-        'metadata = COALESCE(EXCLUDED.metadata, t.metadata) '
-        'RETURNING t.xmax = 0', c.name)
-        INTO inserted
-        USING $2, v, CASE WHEN pg_catalog.jsonb_typeof($4) = 'null' THEN NULL ELSE $4 END;
-    RETURN inserted;
-END
-$fn$;
+    AS 'MODULE_PATHNAME', 'lhv_named_add'
+    LANGUAGE C VOLATILE;
 
 -- The same with the vector as an array literal ('{1,2,3}').
 CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector text, metadata jsonb DEFAULT NULL)
@@ -317,37 +286,14 @@ $fn$;
 -- An item's vector and metadata, or no row if the id is absent.
 CREATE FUNCTION @extschema@.lhv_get(name text, id text)
     RETURNS TABLE(vector real[], metadata jsonb)
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    c @extschema@.lhv_named_indexes;
-BEGIN
-    c := @extschema@.lhv_named_lookup($1);
-    PERFORM @extschema@.lhv_named_check_id($2);
-    RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT t.embedding, t.metadata FROM lhv_data.%I t WHERE t.id = $1', c.name)
-        USING $2;
-END
-$fn$;
+    AS 'MODULE_PATHNAME', 'lhv_named_get'
+    LANGUAGE C STABLE;
 
 -- Deletes an item; false if the id was absent.
 CREATE FUNCTION @extschema@.lhv_delete(name text, id text)
     RETURNS boolean
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    c @extschema@.lhv_named_indexes;
-    n integer;
-BEGIN
-    c := @extschema@.lhv_named_lookup($1);
-    PERFORM @extschema@.lhv_named_check_id($2);
-    EXECUTE pg_catalog.format('DELETE FROM lhv_data.%I t WHERE t.id = $1', c.name) USING $2;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n > 0;
-END
-$fn$;
+    AS 'MODULE_PATHNAME', 'lhv_named_delete'
+    LANGUAGE C VOLATILE;
 
 -- Drops a named index (its table; the event trigger below removes the
 -- catalog row). Only its owner may; 42704 if there is none.

@@ -9,6 +9,7 @@
 
 // Include postgres.h before this header.
 extern "C" {
+#include "executor/spi.h"
 #include "utils/array.h"
 }
 
@@ -39,3 +40,28 @@ extern "C" {
 // frames only.
 ArrayType* lhv_named_check_vector(ArrayType* array, Oid argtype, int dimension, bool cosine,
                                   const char* what);
+
+// A named index's catalog row, as the C functions use it.
+struct LhvNamedIndex {
+    char name[NAMEDATALEN];
+    int dimension;
+    bool cosine;
+    const char* op;  // its distance operator: "<=>", "<->" or "<#>"
+    int ef_search;
+};
+
+// The statements kept per backend (named_plans.cpp).
+enum LhvNamedStatement {
+    LHV_NAMED_SEARCH,  // $1 real[]: (id, distance, metadata) nearest first, LIMIT k
+    LHV_NAMED_ADD,     // $1 id, $2 real[], $3 jsonb: upsert, returns "the id was new"
+    LHV_NAMED_GET,     // $1 id: (embedding, metadata)
+    LHV_NAMED_DELETE,  // $1 id
+};
+
+// Reads the catalog row of `name` into `out`; 42704 if there is none. SPI
+// must be connected.
+void lhv_named_find(Oid ext_namespace, text* name, LhvNamedIndex* out);
+
+// The kept plan of statement `kind` on `index` (k: the search's LIMIT). SPI
+// must be connected.
+SPIPlanPtr lhv_named_plan(Oid ext_namespace, LhvNamedStatement kind, const LhvNamedIndex* index, int k);
