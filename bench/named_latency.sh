@@ -3,7 +3,9 @@
 # written directly on the named index's table (pgbench, one client, prepared
 # statements, the query vector from a table of 200, looked up once in both), on 20,000 random 128-d
 # vectors, euclidean, ef_search 20 for both. The two alternate for ROUNDS
-# rounds of SECONDS each; prints every round and the medians.
+# rounds of SECONDS each; prints every round and the medians. Then the same
+# without client or protocol: 5,000 calls in a plpgsql loop (where the direct
+# query is a cached plan), per-call microseconds, ROUNDS times.
 #   bash bench/named_latency.sh [ROUNDS [SECONDS]]      (default 5 rounds of 5 s)
 # Needs lhv installed (scripts/build.sh; honours PG_CONFIG).
 set -euo pipefail
@@ -51,4 +53,28 @@ for r in $(seq 1 "$rounds"); do
 done
 for s in direct lhv_search query_only; do
   echo "median $s: $(tr ' ' '\n' <<<"${all[$s]}" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') ms"
+done
+
+# In-server: per-call cost with no client round trip.
+for r in $(seq 1 "$rounds"); do
+  lhv_psql "$dir" -q -At <<'SQL'
+SET lhv.ef_search = 20;
+DO $$
+DECLARE v real[]; t0 timestamptz; direct float8; named float8; n int := 5000;
+BEGIN
+  t0 := clock_timestamp();
+  FOR j IN 1..n LOOP
+    SELECT q INTO v FROM qs WHERE qs.i = 1 + j % 200;
+    PERFORM t.id, t.embedding <-> v, t.metadata FROM lhv_data.bench t ORDER BY t.embedding <-> v LIMIT 10;
+  END LOOP;
+  direct := extract(epoch FROM clock_timestamp() - t0) * 1e6 / n;
+  t0 := clock_timestamp();
+  FOR j IN 1..n LOOP
+    SELECT q INTO v FROM qs WHERE qs.i = 1 + j % 200;
+    PERFORM * FROM lhv_search('bench', v, 10);
+  END LOOP;
+  named := extract(epoch FROM clock_timestamp() - t0) * 1e6 / n;
+  RAISE NOTICE 'in-server: direct % us, lhv_search % us per call', round(direct::numeric, 1), round(named::numeric, 1);
+END $$;
+SQL
 done
