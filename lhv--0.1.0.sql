@@ -150,3 +150,249 @@ CREATE OPERATOR CLASS lhv_ip_ops FOR TYPE real[] USING lhv AS
 CREATE OPERATOR CLASS lhv_cosine_ops FOR TYPE real[] USING lhv AS
     OPERATOR 1 <=> (real[], real[]) FOR ORDER BY float_ops,
     FUNCTION 1 lhv_cosine_metric(internal);
+
+-- ==== Named indexes ====
+-- The API of a small vector service: named indexes with string ids, a vector
+-- and optional JSON metadata per id. A named index is an ordinary table
+-- lhv_data."<name>" (id text PRIMARY KEY, embedding real[], metadata jsonb)
+-- with an lhv index on embedding, owned by the role that created it, plus a
+-- row in the catalog table lhv_named_indexes. So transactions, savepoints,
+-- privileges (GRANT on the table), WAL, replication and pg_dump are
+-- PostgreSQL's own.
+--
+-- Security: every function runs as its caller (no SECURITY DEFINER function
+-- touches a data table), with search_path = pg_catalog, pg_temp and every
+-- object of the extension schema-qualified, operators too (lhv_search,
+-- lhv_get, lhv_delete and lhv_add of one item are C, with no SET clause:
+-- every name in their statements is qualified). Only lhv_create
+-- (C) briefly acts as the extension's owner, to create the table in
+-- lhv_data (where no ordinary role may create anything) and write the
+-- catalog row; it then gives the table to the caller. The drop event
+-- trigger below (SECURITY DEFINER) only deletes the catalog rows of tables
+-- that the dropping statement itself removed.
+
+CREATE SCHEMA lhv_data;
+COMMENT ON SCHEMA lhv_data IS 'data tables of lhv named indexes (see lhv_info)';
+GRANT USAGE ON SCHEMA lhv_data TO PUBLIC;
+
+-- The catalog: one row per named index. Readable by everyone (as pg_class
+-- is); written only by the extension's owner (through lhv_create and the
+-- drop trigger). Dumped by pg_dump, as the data tables are.
+CREATE TABLE @extschema@.lhv_named_indexes (
+    name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_.-]{1,63}$'),
+    dimension integer NOT NULL CHECK (dimension BETWEEN 1 AND 16000),
+    distance text NOT NULL CHECK (distance IN ('cosine', 'euclidean', 'inner_product')),
+    m integer NOT NULL CHECK (m BETWEEN 2 AND 100),
+    ef_search integer NOT NULL CHECK (ef_search BETWEEN 1 AND 1000),
+    ef_construction integer NOT NULL CHECK (ef_construction BETWEEN 4 AND 1000),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.lhv_named_indexes IS 'lhv named indexes: name, parameters (data in lhv_data."<name>")';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.lhv_named_indexes', '');
+REVOKE ALL ON @extschema@.lhv_named_indexes FROM PUBLIC;
+GRANT SELECT ON @extschema@.lhv_named_indexes TO PUBLIC;
+
+-- Checks a vector or query (any array of numbers) against an index's
+-- dimension and distance and returns it as real[]. Internal.
+CREATE FUNCTION @extschema@.lhv_named_vector(v anyarray, dimension integer, cosine boolean, what text)
+    RETURNS real[]
+    AS 'MODULE_PATHNAME', 'lhv_named_vector'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Checks a whole batch for lhv_add and returns one row per distinct id.
+-- Internal.
+CREATE FUNCTION @extschema@.lhv_named_batch(items jsonb, dimension integer, cosine boolean)
+    RETURNS TABLE(id text, embedding real[], metadata jsonb)
+    AS 'MODULE_PATHNAME', 'lhv_named_batch'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- The catalog row of a named index: 42704 if there is none. Internal.
+CREATE FUNCTION @extschema@.lhv_named_lookup(name text)
+    RETURNS @extschema@.lhv_named_indexes
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c @extschema@.lhv_named_indexes;
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION 'named index name must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO c FROM @extschema@.lhv_named_indexes n WHERE n.name = $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'named index "%" does not exist', $1 USING ERRCODE = '42704';
+    END IF;
+    RETURN c;
+END
+$fn$;
+
+-- Creates a named index owned by the calling role. 42710 if the name is
+-- taken; 22023 for a bad name or parameter.
+CREATE FUNCTION @extschema@.lhv_create(
+    name text,
+    dimension integer,
+    distance text DEFAULT 'cosine',
+    m integer DEFAULT 16,
+    ef_search integer DEFAULT 20,
+    ef_construction integer DEFAULT 64)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'lhv_create'
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, pg_temp;
+
+-- Describes a named index; count needs SELECT on its table.
+CREATE FUNCTION @extschema@.lhv_info(index_name text)
+    RETURNS TABLE(name text, dimension integer, distance text, m integer, ef_search integer,
+                  ef_construction integer, count bigint, owner name, data_table regclass,
+                  created_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c @extschema@.lhv_named_indexes;
+    rel regclass;
+    n bigint;
+BEGIN
+    c := @extschema@.lhv_named_lookup($1);
+    rel := pg_catalog.to_regclass(pg_catalog.format('lhv_data.%I', c.name));
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM lhv_data.%I', c.name) INTO n;
+    RETURN QUERY
+    SELECT c.name, c.dimension, c.distance, c.m, c.ef_search, c.ef_construction, n,
+           (SELECT r.rolname FROM pg_catalog.pg_roles r JOIN pg_catalog.pg_class t ON t.relowner = r.oid
+            WHERE t.oid = rel),
+           rel, c.created_at;
+END
+$fn$;
+
+-- Every named index the caller may read (SELECT on its table), by name.
+CREATE FUNCTION @extschema@.lhv_list()
+    RETURNS TABLE(name text, dimension integer, distance text, m integer, ef_search integer,
+                  ef_construction integer, count bigint, owner name, data_table regclass,
+                  created_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    index_name text;
+BEGIN
+    FOR index_name IN
+        SELECT n.name FROM @extschema@.lhv_named_indexes n
+        WHERE pg_catalog.has_table_privilege(
+                  pg_catalog.to_regclass(pg_catalog.format('lhv_data.%I', n.name)), 'SELECT')
+        ORDER BY n.name COLLATE "C"
+    LOOP
+        RETURN QUERY SELECT * FROM @extschema@.lhv_info(index_name);
+    END LOOP;
+END
+$fn$;
+
+-- Adds or replaces one item. NULL (or JSON null) metadata keeps what is
+-- stored; '{}' replaces it. Returns true if the id was new. In C
+-- (named_items.cpp), like lhv_get and lhv_delete: the statements are prepared
+-- once per backend and every name in them is schema-qualified.
+CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector anyarray, metadata jsonb DEFAULT NULL)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'lhv_named_add'
+    LANGUAGE C VOLATILE;
+
+-- The same with the vector as an array literal ('{1,2,3}').
+CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector text, metadata jsonb DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT @extschema@.lhv_add($1, $2, $3::real[], $4);
+$fn$;
+
+-- Adds or replaces a batch, a JSON array of {"id", "vector", "metadata"}:
+-- every item is checked before anything is stored; an id given twice ends
+-- with its last vector and its last non-null metadata. Returns the number
+-- of ids stored.
+CREATE FUNCTION @extschema@.lhv_add(name text, items jsonb)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c @extschema@.lhv_named_indexes;
+    n integer;
+BEGIN
+    c := @extschema@.lhv_named_lookup($1);
+    EXECUTE pg_catalog.format(
+        'INSERT INTO lhv_data.%I AS t (id, embedding, metadata) '
+        'SELECT b.id, b.embedding, b.metadata FROM @extschema@.lhv_named_batch($1, $2, $3) b '
+        'ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, '
+        'metadata = COALESCE(EXCLUDED.metadata, t.metadata)', c.name)
+        USING $2, c.dimension, c.distance = 'cosine';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+
+-- The k nearest items, nearest first: exactly k rows when the index holds
+-- at least k. ef_search overrides the index's for this call. In C
+-- (named_search.cpp): the same statements as the functions around it, but
+-- prepared once per backend, so a search parses and plans nothing; every
+-- name in them is schema-qualified, so search_path plays no part.
+CREATE FUNCTION @extschema@.lhv_search(name text, query anyarray, k integer DEFAULT 10,
+                                       ef_search integer DEFAULT NULL)
+    RETURNS TABLE(id text, distance double precision, metadata jsonb)
+    AS 'MODULE_PATHNAME', 'lhv_named_search'
+    LANGUAGE C STABLE;
+
+-- The same with the query as an array literal ('{1,2,3}').
+CREATE FUNCTION @extschema@.lhv_search(name text, query text, k integer DEFAULT 10,
+                                       ef_search integer DEFAULT NULL)
+    RETURNS TABLE(id text, distance double precision, metadata jsonb)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT * FROM @extschema@.lhv_search($1, $2::real[], $3, $4);
+$fn$;
+
+-- An item's vector and metadata, or no row if the id is absent.
+CREATE FUNCTION @extschema@.lhv_get(name text, id text)
+    RETURNS TABLE(vector real[], metadata jsonb)
+    AS 'MODULE_PATHNAME', 'lhv_named_get'
+    LANGUAGE C STABLE;
+
+-- Deletes an item; false if the id was absent.
+CREATE FUNCTION @extschema@.lhv_delete(name text, id text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'lhv_named_delete'
+    LANGUAGE C VOLATILE;
+
+-- Drops a named index (its table; the event trigger below removes the
+-- catalog row). Only its owner may; 42704 if there is none.
+CREATE FUNCTION @extschema@.lhv_drop(name text)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c @extschema@.lhv_named_indexes;
+BEGIN
+    c := @extschema@.lhv_named_lookup($1);
+    EXECUTE pg_catalog.format('DROP TABLE lhv_data.%I', c.name);
+    RETURN true;
+END
+$fn$;
+
+-- Keeps the catalog in step with the tables: when a statement drops a
+-- table of lhv_data (lhv_drop, DROP TABLE, DROP OWNED), its catalog row goes
+-- with it, in the same transaction.
+CREATE FUNCTION @extschema@.lhv_named_on_drop()
+    RETURNS event_trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM @extschema@.lhv_named_indexes n
+    USING pg_catalog.pg_event_trigger_dropped_objects() o
+    WHERE o.object_type = 'table' AND o.schema_name = 'lhv_data' AND o.object_name = n.name;
+END
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@.lhv_named_on_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER lhv_named_on_drop ON sql_drop
+    EXECUTE FUNCTION @extschema@.lhv_named_on_drop();

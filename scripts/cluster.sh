@@ -7,7 +7,9 @@
 # PostgreSQL refuses to run as root, so as root the server side runs as the
 # unprivileged `postgres` user and DIR is handed to it.
 
-PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
+# The PostgreSQL whose binaries run the cluster: $PG_BINDIR, else the bindir of
+# $PG_CONFIG (default: the pg_config on PATH).
+PG_BINDIR=${PG_BINDIR:-$("${PG_CONFIG:-pg_config}" --bindir)}
 
 # Runs a command as the user that owns the server.
 lhv_as_pg() {

@@ -12,9 +12,11 @@ packages=(
   # tests: GoogleTest, TAP (PostgreSQL::Test::Cluster needs IPC::Run), fuzzing
   libgtest-dev googletest libipc-run-perl clang libclang-rt-14-dev
   # demo and benchmarks: data set, loaders, plots
-  dataset-fashion-mnist python3 python3-numpy python3-psycopg2 python3-matplotlib
+  dataset-fashion-mnist python3 python3-numpy python3-psycopg2 python3-matplotlib python3-hnswlib
   # numpy with an optimised BLAS, for exact ground truth in seconds, not minutes
   libopenblas0-pthread
+  # examples/: client code on named indexes
+  python3-psycopg python3-sqlalchemy
 )
 
 missing=()

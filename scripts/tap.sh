@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/cluster.sh"
 
-pgxs=$(dirname "$(pg_config --pgxs)")/../..
+pgxs=$(dirname "$("${PG_CONFIG:-pg_config}" --pgxs)")/../..
 perl_lib=$(cd "$pgxs/src/test/perl" && pwd)
 pg_regress=$(cd "$pgxs/src/test/regress" && pwd)/pg_regress
 

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""named.py: named indexes measured against the access method and stock hnswlib.
+
+On Fashion-MNIST (60,000 x 784, Euclidean, m = 16, ef_construction = 64):
+  1. batch lhv_add: vectors/s in batches of 1,000 (JSON arrays), one client,
+     against stock hnswlib's single-thread add_items (python3-hnswlib) and
+     against plain INSERT ... SELECT of the same rows into an identical table,
+     in the same run;
+  2. lhv_search against the equivalent direct query on the same table
+     (SELECT id, embedding <-> $1, metadata ... ORDER BY embedding <-> $1
+     LIMIT 10 with SET lhv.ef_search), both as server-side prepared
+     statements taking the query once as real[] text, from one psycopg 3 client, at several ef values: recall@10 against exact ground
+     truth, queries/s and mean latency. The two are interleaved per ef and
+     repeated, and the best of the repeats is kept (shared machines drift).
+
+    python3 bench/named.py --host /tmp/sockdir [--rows 60000] [--queries 1000]
+Prints markdown tables and writes bench/results/named.json.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
+
+K = 10
+NAME = "fmnist"
+
+
+def literal(v):
+    """A real[] literal for a float32 vector (shortest round-trip text)."""
+    return "{" + ",".join(repr(float(x)) for x in v) + "}"
+
+
+def batch_add(conn, base, batch):
+    """Adds base in batches through lhv_add(name, jsonb); returns vectors/s.
+    The JSON text is made before the clock starts: the server's work is
+    measured (jsonb input, checks, INSERT ... ON CONFLICT, graph inserts)."""
+    conn.execute("SELECT lhv_drop(name) FROM lhv_list() WHERE name = %s", (NAME,))
+    conn.execute("SELECT lhv_create(%s, %s, 'euclidean', m => 16, ef_search => 40, ef_construction => 64)",
+                 (NAME, base.shape[1]))
+    payloads = []
+    for start in range(0, len(base), batch):
+        items = [{"id": str(start + i), "vector": [float(x) for x in row]}
+                 for i, row in enumerate(base[start:start + batch])]
+        payloads.append(json.dumps(items))
+    t0 = time.perf_counter()
+    for p in payloads:
+        conn.execute("SELECT lhv_add(%s, %s::jsonb)", (NAME, p))
+    secs = time.perf_counter() - t0
+    return {"rows": len(base), "batch": batch, "seconds": secs, "vectors_per_second": len(base) / secs}
+
+
+def plain_insert(conn, base, batch):
+    """The same rows by plain INSERT ... SELECT from a staging table into an
+    identical table with the same lhv index: what lhv_add's own overhead is
+    measured against."""
+    conn.execute("DROP TABLE IF EXISTS bench_stage, bench_plain")
+    conn.execute("CREATE TABLE bench_stage (n int, id text, embedding real[])")
+    with conn.cursor().copy("COPY bench_stage FROM STDIN") as copy:
+        for i, row in enumerate(base):
+            copy.write_row((i // batch, str(i), literal(row)))
+    conn.execute("CREATE TABLE bench_plain (id text PRIMARY KEY, embedding real[] NOT NULL, metadata jsonb)")
+    conn.execute("CREATE INDEX ON bench_plain USING lhv (embedding lhv_l2_ops) WITH (m = 16, ef_construction = 64)")
+    t0 = time.perf_counter()
+    for n in range((len(base) + batch - 1) // batch):
+        conn.execute("INSERT INTO bench_plain SELECT id, embedding FROM bench_stage WHERE n = %s", (n,))
+    secs = time.perf_counter() - t0
+    conn.execute("DROP TABLE bench_stage, bench_plain")
+    return {"rows": len(base), "batch": batch, "seconds": secs, "vectors_per_second": len(base) / secs}
+
+
+def hnswlib_add(base):
+    """Stock hnswlib's single-thread insert rate on the same rows."""
+    import hnswlib
+    index = hnswlib.Index(space="l2", dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=16, ef_construction=64, random_seed=100)
+    t0 = time.perf_counter()
+    index.add_items(base, np.arange(len(base)), num_threads=1)
+    secs = time.perf_counter() - t0
+    return {"rows": len(base), "seconds": secs, "vectors_per_second": len(base) / secs}
+
+
+def run_queries(conn, sql, params_for, queries):
+    """Runs sql once per query; returns (ids per query, seconds)."""
+    found = []
+    t0 = time.perf_counter()
+    for q in queries:
+        rows = conn.execute(sql, params_for(q), prepare=True).fetchall()
+        found.append([int(r[0]) for r in rows])
+    return found, time.perf_counter() - t0
+
+
+def search_sweep(conn, queries, truth, efs, repeats):
+    """lhv_search against the direct query at each ef: both prepared
+    (protocol level), taking the query once, as the same real[] text."""
+    texts = [literal(q) for q in queries]
+    # psycopg 3 sends a repeated named placeholder once ($1 twice).
+    direct_sql = (f"SELECT t.id, t.embedding <-> %(q)s::real[] AS distance, t.metadata FROM lhv_data.{NAME} t "
+                  "ORDER BY t.embedding <-> %(q)s::real[] LIMIT 10")
+    named_sql = f"SELECT id, distance, metadata FROM lhv_search('{NAME}', %(q)s::real[], 10, %(ef)s)"
+    results = []
+    for ef in efs:
+        best = {}
+        for _ in range(repeats):
+            for system in ("direct", "lhv_search"):
+                if system == "direct":
+                    conn.execute(f"SET lhv.ef_search = {ef}")
+                    found, secs = run_queries(conn, direct_sql, lambda q: {"q": q}, texts)
+                    conn.execute("RESET lhv.ef_search")
+                else:
+                    found, secs = run_queries(conn, named_sql, lambda q: {"q": q, "ef": ef}, texts)
+                entry = {"ef": ef, "recall": datasets.recall_at(found, truth, K),
+                         "qps": len(texts) / secs, "mean_ms": 1000 * secs / len(texts)}
+                if system not in best or entry["qps"] > best[system]["qps"]:
+                    best[system] = entry
+        results.append({"ef": ef, **{s: best[s] for s in best}})
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description="named indexes vs the access method and hnswlib")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--rows", type=int, default=60000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--ef", default="10,20,40,80,160")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                      "results", "named.json"))
+    args = parser.parse_args()
+
+    train, test, _, _ = datasets.fashion_mnist()
+    base = np.ascontiguousarray(train[:args.rows], dtype=np.float32)
+    queries = np.ascontiguousarray(test[:args.queries], dtype=np.float32)
+    truth = datasets.cached_ground_truth(f"fashion-mnist-{args.rows}-{args.queries}", base, queries, K, "l2")
+    efs = [int(e) for e in args.ef.split(",")]
+
+    with psycopg.connect(f"host={args.host} user=postgres dbname=postgres", autocommit=True) as conn:
+        add = batch_add(conn, base, args.batch)
+        print(f"lhv_add: {add['rows']} vectors in batches of {add['batch']}: {add['seconds']:.1f} s, "
+              f"{add['vectors_per_second']:.0f} vectors/s", flush=True)
+        plain = plain_insert(conn, base, args.batch)
+        print(f"plain INSERT ... SELECT of real[] rows, same batches and index: {plain['seconds']:.1f} s, "
+              f"{plain['vectors_per_second']:.0f} vectors/s", flush=True)
+        hnsw = hnswlib_add(base)
+        print(f"hnswlib add_items, 1 thread: {hnsw['seconds']:.1f} s, {hnsw['vectors_per_second']:.0f} vectors/s",
+              flush=True)
+        sweep = search_sweep(conn, queries, truth, efs, args.repeats)
+
+    print()
+    print("| ef | direct query q/s | direct mean ms | recall | lhv_search q/s | lhv_search mean ms | recall | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in sweep:
+        d, n = r["direct"], r["lhv_search"]
+        print(f"| {r['ef']} | {d['qps']:.0f} | {d['mean_ms']:.3f} | {d['recall']:.4f} | "
+              f"{n['qps']:.0f} | {n['mean_ms']:.3f} | {n['recall']:.4f} | {n['qps'] / d['qps']:.2f} |")
+    print()
+    print(f"batch lhv_add / hnswlib single-thread: {add['vectors_per_second'] / hnsw['vectors_per_second']:.2f}; "
+          f"/ plain INSERT: {add['vectors_per_second'] / plain['vectors_per_second']:.2f}")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"rows": args.rows, "queries": args.queries, "lhv_add": add, "plain_insert": plain,
+                   "hnswlib_add": hnsw,
+                   "search": sweep, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, f, indent=1)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

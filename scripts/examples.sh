@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# examples.sh: runs the client examples in examples/ against a throwaway
+# cluster with lhv preloaded (unix socket only), as an application would use
+# lhv: the extension created by a superuser, the application connected as an
+# ordinary role that owns its database objects. Needs lhv installed
+# (scripts/build.sh) and python3-psycopg, python3-psycopg2, python3-sqlalchemy.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/scripts/cluster.sh"
+python=/usr/bin/python3  # Debian's, which has the Debian packages
+[ -x "$python" ] || python=python3
+
+dir=$(mktemp -d /tmp/lhv-examples.XXXXXX)
+trap 'lhv_cluster_stop "$dir"' EXIT
+lhv_cluster_start "$dir"
+lhv_psql "$dir" -q -c "CREATE ROLE lhv_app LOGIN" -c "CREATE DATABASE lhv_app OWNER lhv_app"
+lhv_psql "$dir" -q -d lhv_app -c "CREATE EXTENSION lhv"
+"$python" "$root/examples/named_indexes_app.py" --host "$dir" --user lhv_app --dbname lhv_app

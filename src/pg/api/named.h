@@ -1,0 +1,67 @@
+// named.h: constants of named indexes (lhv_create, lhv_add, lhv_search, ...).
+//
+// A named index is an ordinary table lhv_data."<name>" (id text primary key,
+// embedding real[], metadata jsonb) with an lhv index on it, and one row in
+// the extension's catalog table lhv_named_indexes (see the "Named indexes"
+// section of lhv--0.1.0.sql). The limits of the access method (m,
+// ef_construction, ef_search) are lhv_config.h's; these are the rest.
+#pragma once
+
+// Include postgres.h before this header.
+extern "C" {
+#include "executor/spi.h"
+#include "utils/array.h"
+}
+
+#include "lhv_config.h"
+
+// The schema of the data tables: created by the extension, USAGE for
+// PUBLIC, CREATE for nobody but the extension's owner.
+#define LHV_NAMED_DATA_SCHEMA "lhv_data"
+// The catalog table, in the extension's schema.
+#define LHV_NAMED_CATALOG "lhv_named_indexes"
+
+// A name is 1 to 63 characters (one PostgreSQL identifier, so the data
+// table can carry the name itself) from letters, digits, '_', '-' and '.'.
+#define LHV_NAMED_NAME_MAX 63
+
+// lhv_create's parameters: defaults and limits.
+#define LHV_NAMED_DIMENSION_MIN 1
+#define LHV_NAMED_DIMENSION_MAX 16000
+#define LHV_NAMED_M_DEFAULT LHV_M_DEFAULT
+#define LHV_NAMED_EF_SEARCH_DEFAULT 20
+#define LHV_NAMED_EF_CONSTRUCTION_DEFAULT LHV_EF_CONSTRUCTION_DEFAULT
+
+// Checks a vector or query given as any array of numbers (`argtype` names
+// its type in messages; InvalidOid: from its element type) against an
+// index's dimension and distance, and returns it as a real[] with lower
+// bound 1 (the input itself when it already is one). Raises 22000, 22004 or
+// 42804 (named_input.cpp). Plain PostgreSQL code: call it from PostgreSQL
+// frames only.
+ArrayType* lhv_named_check_vector(ArrayType* array, Oid argtype, int dimension, bool cosine,
+                                  const char* what);
+
+// A named index's catalog row, as the C functions use it.
+struct LhvNamedIndex {
+    char name[NAMEDATALEN];
+    int dimension;
+    bool cosine;
+    const char* op;  // its distance operator: "<=>", "<->" or "<#>"
+    int ef_search;
+};
+
+// The statements kept per backend (named_plans.cpp).
+enum LhvNamedStatement {
+    LHV_NAMED_SEARCH,  // $1 real[]: (id, distance, metadata) nearest first, LIMIT k
+    LHV_NAMED_ADD,     // $1 id, $2 real[], $3 jsonb: upsert, returns "the id was new"
+    LHV_NAMED_GET,     // $1 id: (embedding, metadata)
+    LHV_NAMED_DELETE,  // $1 id
+};
+
+// Reads the catalog row of `name` into `out`; 42704 if there is none. SPI
+// must be connected.
+void lhv_named_find(Oid ext_namespace, text* name, LhvNamedIndex* out);
+
+// The kept plan of statement `kind` on `index` (k: the search's LIMIT). SPI
+// must be connected.
+SPIPlanPtr lhv_named_plan(Oid ext_namespace, LhvNamedStatement kind, const LhvNamedIndex* index, int k);
