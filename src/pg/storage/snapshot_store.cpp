@@ -19,6 +19,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
 
@@ -125,6 +126,20 @@ void spi_run_generic(const char* sql, int nargs, Oid* types, Datum* values, int 
     SPI_freeplan(plan);
 }
 
+// Runs a SELECT against the latest committed state, not the transaction's
+// snapshot: a REPEATABLE READ transaction must still load the newest
+// snapshot, since the log below it may already be reclaimed.
+void spi_select_latest(const char* sql, int nargs, Oid* types, Datum* values)
+{
+    SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+    if (plan == NULL)
+        elog(ERROR, "lhv: could not prepare a snapshot query (%s): %s", SPI_result_code_string(SPI_result), sql);
+    int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0);
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "lhv: snapshot query failed (%s): %s", SPI_result_code_string(rc), sql);
+    SPI_freeplan(plan);
+}
+
 }  // namespace
 
 void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const LhvSnapshotParts& snapshot)
@@ -183,7 +198,7 @@ char* lhv_snapshot_fetch(uint64 log_id, uint64* position, Size* size)
                          table.qualified_name, table.qualified_name);
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(int64(log_id))};
-    spi_run(sql, 1, types, values, SPI_OK_SELECT);
+    spi_select_latest(sql, 1, types, values);
 
     char* result = NULL;
     uint64 rows = SPI_processed;
@@ -231,7 +246,7 @@ int64 lhv_snapshot_latest_position(uint64 log_id)
                          table.qualified_name);
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(int64(log_id))};
-    spi_run(sql, 1, types, values, SPI_OK_SELECT);
+    spi_select_latest(sql, 1, types, values);
     int64 position = -1;
     if (SPI_processed > 0) {
         bool isnull;
