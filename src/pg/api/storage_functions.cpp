@@ -97,9 +97,8 @@ Datum lhv_index_status(PG_FUNCTION_ARGS)
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     InitMaterializedSRF(fcinfo, 0);
     lhv_standby_sweep();
-    int max = lhv::pg::lhv_guard([] { return lhv::pg::registry_totals().max_indexes; });
-    RegistrySlotInfo* slots = static_cast<RegistrySlotInfo*>(palloc(sizeof(RegistrySlotInfo) * max));
-    int n = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list(MyDatabaseId, slots, max); });
+    int n = 0;
+    RegistrySlotInfo* slots = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list_palloc(MyDatabaseId, &n); });
     for (int i = 0; i < n; i++) {
         const lhv::pg::RegistryEntry& e = slots[i].entry;
         Datum values[11];

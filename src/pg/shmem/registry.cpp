@@ -344,6 +344,13 @@ int registry_list(Oid database, RegistrySlotInfo* out, int max) {
     });
 }
 
+RegistrySlotInfo* registry_list_palloc(Oid database, int* count) {
+    const int max = ctl()->max_indexes;
+    auto* slots = pg_call([max] { return static_cast<RegistrySlotInfo*>(palloc(sizeof(RegistrySlotInfo) * max)); });
+    *count = registry_list(database, slots, max);
+    return slots;
+}
+
 RegistryTotals registry_totals() {
     LhvControl* c = ctl();
     RegistryTotals totals;

@@ -96,6 +96,10 @@ void registry_set_needs_snapshot(const RegistryEntry& entry, bool needed) noexce
 // into `out`; returns how many.
 int registry_list(Oid database, RegistrySlotInfo* out, int max);
 
+// The same into an array palloc'd in the current memory context, room for
+// every slot; sets *count.
+RegistrySlotInfo* registry_list_palloc(Oid database, int* count);
+
 // Removes (database, index) and frees its graph through the engine, after
 // waiting for current holders of the slot lock. Returns false if absent.
 bool registry_remove(Oid database, Oid index);

@@ -281,10 +281,8 @@ int lhv_standby_sweep(void)
 {
     if (!RecoveryInProgress())
         return 0;  // a primary frees graphs when the DROP or REINDEX commits
-    int max = lhv::pg::lhv_guard([] { return lhv::pg::registry_totals().max_indexes; });
-    lhv::pg::RegistrySlotInfo* slots =
-        static_cast<lhv::pg::RegistrySlotInfo*>(palloc(sizeof(lhv::pg::RegistrySlotInfo) * max));
-    int n = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list(MyDatabaseId, slots, max); });
+    int n = 0;
+    lhv::pg::RegistrySlotInfo* slots = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list_palloc(MyDatabaseId, &n); });
     int freed = 0;
     for (int i = 0; i < n; i++) {
         const RegistryEntry& entry = slots[i].entry;

@@ -83,9 +83,8 @@ void run_writer(const WriterTask& task)
 // One round: a writer for each graph due a snapshot.
 void launcher_round()
 {
-    int max = lhv::pg::lhv_guard([] { return lhv::pg::registry_totals().max_indexes; });
-    RegistrySlotInfo* slots = static_cast<RegistrySlotInfo*>(palloc(sizeof(RegistrySlotInfo) * max));
-    int n = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list(InvalidOid, slots, max); });
+    int n = 0;
+    RegistrySlotInfo* slots = lhv::pg::lhv_guard([&] { return lhv::pg::registry_list_palloc(InvalidOid, &n); });
     for (int i = 0; i < n; i++) {
         if (!snapshot_due(slots[i]))
             continue;
