@@ -74,9 +74,20 @@ void run_writer(const WriterTask& task)
         ereport(LOG, (errmsg("lhv: no background worker slot free for a snapshot; raise max_worker_processes")));
         return;
     }
-    pid_t pid;
-    if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
-        (void)WaitForBackgroundWorkerShutdown(handle);
+    // Not WaitForBackgroundWorkerStartup/Shutdown: during a shutdown the
+    // postmaster never starts the writer, and those would wait forever.
+    for (;;) {
+        pid_t pid;
+        BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+        if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
+            break;
+        if (ShutdownRequestPending) {
+            TerminateBackgroundWorker(handle);
+            break;
+        }
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
     pfree(handle);
 }
 
