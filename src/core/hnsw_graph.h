@@ -89,10 +89,20 @@ public:
     std::uint32_t deleted_count() const noexcept;
     std::uint32_t capacity() const noexcept;
 
-    // Makes room for `elements` in total (and a generous upper-level arena),
-    // so that later add() calls need no allocation: the parallel build calls it
-    // before its threads start. Also resolves every chunk in this view.
+    // Makes room for `elements` in total, so that the add() calls up to that
+    // many elements need no allocation: level-0 chunks, and exactly the
+    // upper-level arena they will use (their levels are drawn in id order
+    // from the seeded generator, so reserve() replays those draws). Also
+    // resolves every chunk in this view. The parallel build calls it before
+    // its threads start. Only add() is covered: append_raw() is not.
     void reserve(std::uint32_t elements);
+
+    // From now on this view never calls its ChunkMemory: anything that would
+    // (an add() past what reserve() made room for, a chunk this view has not
+    // resolved) throws Error(Internal) instead. For threads that must not
+    // reach the memory provider (in PostgreSQL, any thread but the backend's).
+    // destroy() is not affected.
+    void seal() noexcept;
 
     // Validates and inserts one vector; returns its internal id, which is
     // published (below size()) once every add() of a lower id has finished.
