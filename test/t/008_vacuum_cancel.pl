@@ -25,6 +25,10 @@ lhv.shared_memory_reserved = 256MB
 lhv.max_shared_memory = 1024MB
 autovacuum = off
 maintenance_work_mem = 256MB
+# The snapshot worker stays idle: its transaction (writing a snapshot after
+# the first VACUUM) would hold back the xmin horizon, and the second VACUUM
+# would then find nothing to remove and nothing to repair.
+lhv.snapshot_naptime = 3600
 });
 $node->start;
 
