@@ -104,6 +104,7 @@ char* HnswGraph::Impl::level0_chunk(std::uint32_t chunk) {
     if (address != nullptr) return address;
     ChunkHandle handle = load_acquire(&header->level0_chunks[chunk]);
     if (handle == kInvalidChunk) throw Error(ErrorKind::Internal, "level-0 chunk " + std::to_string(chunk) + " missing");
+    check_not_sealed("resolve a level-0 chunk");
     address = static_cast<char*>(memory.resolve(handle));
     level0_addresses[chunk].store(address, std::memory_order_release);
     return address;
@@ -115,6 +116,7 @@ char* HnswGraph::Impl::arena_chunk(std::uint32_t chunk) {
     if (address != nullptr) return address;
     ChunkHandle handle = load_acquire(&header->arena_chunks[chunk]);
     if (handle == kInvalidChunk) throw Error(ErrorKind::Internal, "arena chunk " + std::to_string(chunk) + " missing");
+    check_not_sealed("resolve an arena chunk");
     address = static_cast<char*>(memory.resolve(handle));
     arena_addresses[chunk].store(address, std::memory_order_release);
     return address;
@@ -139,6 +141,12 @@ void HnswGraph::Impl::write_list(std::uint32_t id, int level_number, const std::
     }
 }
 
+void HnswGraph::Impl::check_not_sealed(const char* what) const {
+    if (sealed.load(std::memory_order_relaxed))
+        throw Error(ErrorKind::Internal, std::string("a sealed graph view would call its memory provider to ") + what +
+                                             ": the graph outgrew what reserve() made room for");
+}
+
 void HnswGraph::Impl::grow_level0(std::uint32_t elements) {
     std::uint32_t chunks = load_relaxed(&header->level0_chunk_count);
     std::uint64_t needed = (std::uint64_t(elements) + chunk_mask) >> chunk_shift;
@@ -147,6 +155,7 @@ void HnswGraph::Impl::grow_level0(std::uint32_t elements) {
                                                      std::to_string(std::uint64_t(kMaxLevel0Chunks) << chunk_shift) +
                                                      " elements of this size");
     while (chunks < needed) {
+        check_not_sealed("allocate a level-0 chunk");
         ChunkHandle handle = memory.allocate(header->level0_chunk_bytes);
         store_release(&header->level0_chunks[chunks], handle);
         chunks++;
@@ -158,6 +167,7 @@ void HnswGraph::Impl::grow_arena() {
     std::uint32_t chunks = load_relaxed(&header->arena_chunk_count);
     if (chunks >= kMaxArenaChunks)
         throw Error(ErrorKind::CapacityExceeded, "graph is full: upper-level arena has no room");
+    check_not_sealed("allocate an arena chunk");
     ChunkHandle handle = memory.allocate(header->arena_chunk_bytes);
     store_release(&header->arena_chunks[chunks], handle);
     store_release(&header->arena_chunk_count, chunks + 1);
@@ -230,16 +240,33 @@ void HnswGraph::reserve(std::uint32_t elements) {
     {
         SlotGuard guard(g.locks, kGrowthSlot);
         g.grow_level0(elements);
-        // Expected upper-level bytes: each element has 1/(m-1) upper levels on average.
-        double expected = double(elements) * double(g.upper_level_bytes) / double(g.max_m - 1);
-        std::uint64_t wanted = static_cast<std::uint64_t>(3.0 * expected) + header->arena_chunk_bytes;
-        std::uint64_t chunks_wanted = (wanted + header->arena_chunk_bytes - 1) / header->arena_chunk_bytes;
-        chunks_wanted += header->arena_current;  // chunks already filled do not count
-        while (load_relaxed(&header->arena_chunk_count) < chunks_wanted) g.grow_arena();
+        // The upper-level bytes of the next ids are known: replay the level
+        // draws their add() calls will make, and the arena's packing of them.
+        std::default_random_engine generator = header->level_generator;
+        std::uint32_t chunks = load_relaxed(&header->arena_chunk_count);
+        std::uint32_t current = header->arena_current;
+        std::uint64_t used = header->arena_offset;
+        for (std::uint32_t id = load_relaxed(&header->claimed_count); id < elements; id++) {
+            int level_number = Impl::draw_level(generator, header->level_mult);
+            if (level_number == 0) continue;
+            std::size_t bytes = std::size_t(level_number) * g.upper_level_bytes;
+            if (chunks == 0 || used + bytes > header->arena_chunk_bytes) {
+                std::uint32_t next = chunks == 0 ? 0 : current + 1;
+                if (next >= chunks) chunks = next + 1;
+                current = next;
+                used = 0;
+            }
+            used += bytes;
+        }
+        if (chunks > kMaxArenaChunks)
+            throw Error(ErrorKind::CapacityExceeded, "graph is full: upper-level arena has no room");
+        while (load_relaxed(&header->arena_chunk_count) < chunks) g.grow_arena();
     }
     for (std::uint32_t c = 0; c < load_acquire(&header->level0_chunk_count); c++) g.level0_chunk(c);
     for (std::uint32_t c = 0; c < load_acquire(&header->arena_chunk_count); c++) g.arena_chunk(c);
 }
+
+void HnswGraph::seal() noexcept { impl_->sealed.store(true); }
 
 namespace {
 

@@ -89,10 +89,20 @@ public:
     std::uint32_t deleted_count() const noexcept;
     std::uint32_t capacity() const noexcept;
 
-    // Makes room for `elements` in total (and a generous upper-level arena),
-    // so that later add() calls need no allocation: the parallel build calls it
-    // before its threads start. Also resolves every chunk in this view.
+    // Makes room for `elements` in total, so that the add() calls up to that
+    // many elements need no allocation: level-0 chunks, and exactly the
+    // upper-level arena they will use (their levels are drawn in id order
+    // from the seeded generator, so reserve() replays those draws). Also
+    // resolves every chunk in this view. The parallel build calls it before
+    // its threads start. Only add() is covered: append_raw() is not.
     void reserve(std::uint32_t elements);
+
+    // From now on this view never calls its ChunkMemory: anything that would
+    // (an add() past what reserve() made room for, a chunk this view has not
+    // resolved) throws Error(Internal) instead. For threads that must not
+    // reach the memory provider (in PostgreSQL, any thread but the backend's).
+    // destroy() is not affected.
+    void seal() noexcept;
 
     // Validates and inserts one vector; returns its internal id, which is
     // published (below size()) once every add() of a lower id has finished.
@@ -112,8 +122,28 @@ public:
 
     // Rewires every neighbour list that points at deleted elements, choosing
     // replacements with hnswlib's heuristic, and moves the entry point off a
-    // deleted element. Returns the number of lists rewritten.
+    // deleted element. Returns the number of lists rewritten. The same as
+    // repair_range() over [0, size()) in steps, then repair_entry_point().
     std::size_t repair();
+
+    // One bounded step of repair(), so that a caller can let writers in and
+    // check for a cancel between steps: rewires the lists of elements from
+    // first_id on, at most max_elements of them, stopping early after the
+    // element during which about max_distances distances were computed
+    // (always at least one element). Each step leaves the graph consistent;
+    // elements added between steps simply join the range. Needs writers
+    // excluded for the step, as repair(). next_id is size() (or first_id,
+    // if larger) once the range reaches the end.
+    struct RepairStep {
+        std::uint32_t next_id;   // where the next step starts
+        std::size_t rewritten;   // lists this step rewrote
+    };
+    RepairStep repair_range(std::uint32_t first_id, std::uint32_t max_elements,
+                            std::size_t max_distances = SIZE_MAX);
+
+    // Moves the entry point off a deleted element, onto the live element of
+    // the highest level. Returns true if it moved. Needs writers excluded.
+    bool repair_entry_point();
 
     // Each throws InvalidParameter unless id < size().
     std::uint64_t label(std::uint32_t id) const;

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <queue>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -53,6 +55,8 @@ struct HnswGraph::Impl {
     // This process's addresses of the chunks, filled on first use.
     std::unique_ptr<std::atomic<char*>[]> level0_addresses;
     std::unique_ptr<std::atomic<char*>[]> arena_addresses;
+    // Set by seal(): this view never calls `memory` again.
+    std::atomic<bool> sealed{false};
     VisitedListPool visited_pool;
 
     // ---- storage (hnsw_graph.cpp) ----
@@ -141,6 +145,18 @@ struct HnswGraph::Impl {
     // Marks a claimed id complete (its record and lists are written) and
     // moves the published watermark over every complete id; takes the growth lock.
     void publish(std::uint32_t id);
+
+    // hnswlib's getRandomLevel over the generator kept in the header: add()
+    // draws exactly one level per id, in id order, so reserve() can replay
+    // the draws of the next ids to know their upper-level bytes in advance.
+    static int draw_level(std::default_random_engine& generator, double mult) {
+        std::uniform_real_distribution<double> distribution(0.0, 1.0);
+        double r = -std::log(distribution(generator)) * mult;
+        if (!(r < double(layout::kMaxLevel))) return layout::kMaxLevel;  // also catches log(0) = -inf
+        return static_cast<int>(r);
+    }
+    // Throws unless this view may call its ChunkMemory (see seal()).
+    void check_not_sealed(const char* what) const;
 
     // ---- search (hnsw_search.cpp) ----
     // Greedy descent through levels [from, to) from `start` (hnswlib's upper-level loop).

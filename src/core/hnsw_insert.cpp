@@ -18,18 +18,6 @@ namespace lhv {
 
 using namespace layout;
 
-namespace {
-
-// hnswlib's getRandomLevel over the generator kept in the header.
-int draw_level(std::default_random_engine& generator, double mult) {
-    std::uniform_real_distribution<double> distribution(0.0, 1.0);
-    double r = -std::log(distribution(generator)) * mult;
-    if (!(r < double(kMaxLevel))) return kMaxLevel;  // also catches log(0) = -inf
-    return static_cast<int>(r);
-}
-
-}  // namespace
-
 std::vector<Candidate> HnswGraph::Impl::select_neighbours(std::vector<Candidate> candidates, std::size_t m) {
     std::sort(candidates.begin(), candidates.end(),
               [](const Candidate& a, const Candidate& b) { return a.first < b.first; });
@@ -138,7 +126,7 @@ std::uint32_t HnswGraph::add(const float* vector_data, std::uint64_t label_value
     {
         SlotGuard guard(g.locks, kGrowthSlot);
         std::default_random_engine generator = g.header->level_generator;
-        element_level = draw_level(generator, g.header->level_mult);
+        element_level = Impl::draw_level(generator, g.header->level_mult);
         id = g.claim_id(element_level);
         g.header->level_generator = generator;
     }

@@ -27,17 +27,31 @@ bool HnswGraph::is_deleted(std::uint32_t id) const {
 
 // For each live element and level whose list names deleted elements: the
 // candidates are its live neighbours plus the live neighbours of its deleted
-// neighbours, and the heuristic picks the new list among them.
-std::size_t HnswGraph::repair() {
+// neighbours, and the heuristic picks the new list among them. Stops after
+// `max_elements` elements, or after the element during which about
+// `max_distances` distances were computed (an upper estimate, counting the
+// heuristic's comparisons), so that a step's time is bounded.
+HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint32_t max_elements,
+                                              std::size_t max_distances) {
     Impl& g = *impl_;
     const std::uint32_t count = g.size();
-    std::size_t rewritten = 0;
+    RepairStep step{first_id, 0};
+    if (first_id >= count || max_elements == 0) {
+        step.next_id = std::max(first_id, count);
+        return step;
+    }
+    const std::uint32_t end = count - first_id > max_elements ? first_id + max_elements : count;
+    std::size_t distances = 0;
     std::vector<std::uint32_t> neighbours(g.max_m0);
     std::vector<std::uint32_t> second_hop(g.max_m0);
     std::unordered_set<std::uint32_t> seen;
     std::vector<Candidate> candidates;
-    for (std::uint32_t id = 0; id < count; id++) {
-        if (g.deleted(id)) continue;
+    std::uint32_t id = first_id;
+    while (id < end && distances < max_distances) {
+        if (g.deleted(id)) {
+            id++;
+            continue;
+        }
         for (int level_number = 0; level_number <= g.level(id); level_number++) {
             std::uint32_t n = g.copy_list(id, level_number, neighbours.data());
             bool touches_deleted = false;
@@ -62,28 +76,50 @@ std::size_t HnswGraph::repair() {
                     for (std::uint32_t k = 0; k < m; k++) offer(second_hop[k]);
                 }
             }
-            std::vector<Candidate> chosen = g.select_neighbours(std::move(candidates), g.max_links(level_number));
+            const std::uint32_t limit = g.max_links(level_number);
+            distances += candidates.size() * (1 + std::size_t(limit));
+            std::vector<Candidate> chosen = g.select_neighbours(std::move(candidates), limit);
             candidates = std::vector<Candidate>();
             std::vector<std::uint32_t> ids;
             for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) ids.push_back(it->second);
             SlotGuard guard(g.locks, Impl::stripe_slot(id));
             g.write_list(id, level_number, ids.data(), static_cast<std::uint32_t>(ids.size()));
-            rewritten++;
+            step.rewritten++;
         }
+        id++;
     }
+    step.next_id = id;
+    return step;
+}
 
+bool HnswGraph::repair_entry_point() {
+    Impl& g = *impl_;
+    const std::uint32_t count = g.size();
     std::uint64_t entry = load_acquire(&g.header->entry_point);
-    if (entry != kNoEntryPoint && g.deleted(entry_id(entry))) {
-        std::int64_t best = -1;
-        int best_level = -1;
-        for (std::uint32_t id = 0; id < count; id++) {
-            if (!g.deleted(id) && g.level(id) > best_level) {
-                best = id;
-                best_level = g.level(id);
-            }
+    if (entry == kNoEntryPoint || entry_id(entry) >= count || !g.deleted(entry_id(entry))) return false;
+    std::int64_t best = -1;
+    int best_level = -1;
+    for (std::uint32_t id = 0; id < count; id++) {
+        if (!g.deleted(id) && g.level(id) > best_level) {
+            best = id;
+            best_level = g.level(id);
         }
-        if (best >= 0) store_release(&g.header->entry_point, pack_entry(std::uint32_t(best), best_level));
     }
+    if (best < 0) return false;
+    store_release(&g.header->entry_point, pack_entry(std::uint32_t(best), best_level));
+    return true;
+}
+
+std::size_t HnswGraph::repair() {
+    const std::uint32_t count = size();
+    std::size_t rewritten = 0;
+    std::uint32_t next = 0;
+    while (next < count) {
+        RepairStep step = repair_range(next, count - next);
+        rewritten += step.rewritten;
+        next = step.next_id;
+    }
+    repair_entry_point();
     return rewritten;
 }
 

@@ -54,6 +54,16 @@
 #define LHV_BUILD_THREADS_MIN 0
 #define LHV_BUILD_THREADS_MAX 64
 
+// VACUUM's repair of neighbour lists runs in steps, each under the slot's
+// exclusive lock (inserts wait for one step at most): at most this many
+// elements per step, and about this much work, counted as distances
+// computed x (dimension + 64), a few milliseconds on one core.
+#define LHV_REPAIR_STEP_ELEMENTS 4096
+#define LHV_REPAIR_STEP_WORK (8 * 1024 * 1024)
+// After a step that inserts waited for, VACUUM pauses this long (us) so that
+// they get the lock before its next step (LWLocks are not fair).
+#define LHV_REPAIR_HANDOFF_US 1000
+
 // Operator class layout: strategy 1 is the ORDER BY distance operator;
 // support function 1 returns the metric (lhv::Metric) as an int4.
 #define LHV_DISTANCE_STRATEGY 1

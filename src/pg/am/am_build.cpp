@@ -3,7 +3,8 @@
 // graph with one thread per core.
 //
 // The threads run engine code only. Before they start, this backend reserves
-// all the shared memory the graph will need, so a thread never calls
+// all the shared memory the graph will need and seals the threads' view of
+// it (it then refuses to call the DSA code), so a thread never calls
 // PostgreSQL; while they run, it reports progress and watches for a cancel,
 // which stops them between two inserts. Errors are raised after they joined.
 extern "C" {
@@ -111,11 +112,33 @@ int build_thread_count(int64 vectors)
     return int(Min(int64(threads), Max(vectors, int64(1))));
 }
 
-// True when a cancel or termination is pending; reading the flags is safe
-// anywhere, acting on them happens in CHECK_FOR_INTERRUPTS later.
+// True when a cancel or termination is pending and CHECK_FOR_INTERRUPTS
+// would act on it; reading the flags is safe anywhere.
 bool cancel_requested()
 {
-    return QueryCancelPending || ProcDiePending;
+    return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
+}
+
+// The one view of the graph the build's threads use, made, reserved and
+// sealed by the backend before any thread starts: it holds the address of
+// every chunk the build needs, and refuses to call the DSA code at all, so no
+// thread can reach PostgreSQL. It lives across the rounds of the build loop
+// (a cancel that CHECK_FOR_INTERRUPTS does not raise resumes with it), and is
+// deleted with the build's memory context, on error too.
+struct BuildView {
+    lhv::AtomicGraphLocks* locks;
+    lhv::HnswGraph* graph;
+    MemoryContextCallback callback;
+};
+
+// Memory context reset callback: deletes the view (no PostgreSQL call).
+void delete_build_view(void* arg)
+{
+    BuildView* view = static_cast<BuildView*>(arg);
+    delete view->graph;
+    delete view->locks;
+    view->graph = nullptr;
+    view->locks = nullptr;
 }
 
 // Inserts vectors [*next, count) into the graph with `threads` threads, until
@@ -224,16 +247,22 @@ bool lhv_graph_build(Relation heap, Relation index, IndexInfo* indexInfo, bool r
                 throw lhv::Error(lhv::ErrorKind::Internal, "lhv: registry slot vanished during a build");
             return dsa_pointer(handle);
         });
+        BuildView* view = static_cast<BuildView*>(MemoryContextAllocZero(state.data_context, sizeof(BuildView)));
+        view->callback.func = delete_build_view;
+        view->callback.arg = view;
+        MemoryContextRegisterResetCallback(state.data_context, &view->callback);
+        lhv::pg::lhv_guard([&] {
+            lhv::pg::DsaChunkMemory& memory = lhv::pg::dsa_memory();
+            view->locks = new lhv::AtomicGraphLocks(lhv::HnswGraph::lock_words(memory, header));
+            view->graph = new lhv::HnswGraph(memory, *view->locks, header);
+            view->graph->reserve(uint32(state.count));
+            view->graph->seal();
+        });
         int threads = build_thread_count(state.count);
         int64 next = 0;
         for (;;) {
             bool finished = lhv::pg::lhv_guard([&] {
-                lhv::pg::DsaChunkMemory& memory = lhv::pg::dsa_memory();
-                lhv::AtomicGraphLocks locks(lhv::HnswGraph::lock_words(memory, header));
-                lhv::HnswGraph graph(memory, locks, header);
-                if (next == 0)
-                    graph.reserve(uint32(state.count));
-                return insert_in_parallel(graph, state, threads, state.report_progress, &next);
+                return insert_in_parallel(*view->graph, state, threads, state.report_progress, &next);
             });
             if (finished)
                 break;

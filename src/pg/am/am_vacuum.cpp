@@ -79,7 +79,7 @@ IndexBulkDeleteResult* lhv_vacuum_cleanup(IndexVacuumInfo* info, IndexBulkDelete
 
     // Only a VACUUM that deleted something has lists to repair.
     if (stats != NULL && stats->tuples_removed > 0 && loaded)
-        lhv_graph_repair(&ref);
+        lhv_graph_repair(info->index, &ref);
 
     // A graph left with no live element (every row deleted, or only rows of
     // rolled-back transactions) is freed, so that the next row fixes the

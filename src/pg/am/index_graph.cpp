@@ -8,8 +8,11 @@ extern "C" {
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/index.h"
+#include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
+#include "storage/proclist.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "utils/guc.h"
@@ -378,10 +381,66 @@ void lhv_graph_delete(Relation index, const LhvGraphRef* ref, const uint32* ids,
     LWLockRelease(lock);
 }
 
-void lhv_graph_repair(const LhvGraphRef* ref)
+void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
 {
     LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref->entry); });
+    // The elements there when the pass starts; later ones were added after
+    // these deletes (any list of theirs naming a deleted element is left to
+    // the next VACUUM that deletes, as before this pass).
     LWLockAcquire(lock, LW_EXCLUSIVE);
-    lhv::pg::lhv_guard([&] { ref->graph->repair(); });
+    bool valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
+    uint32 end = valid ? ref->graph->size() : 0;
     LWLockRelease(lock);
+    // Bounded steps, each under the exclusive lock: an insert waits for one
+    // step at most, and between steps, with no lock held, VACUUM can be
+    // cancelled (each step leaves the graph consistent) or delayed.
+    const size_t max_distances =
+        Max(size_t(64), size_t(LHV_REPAIR_STEP_WORK) / (ref->graph->params().dimension + 64));
+    uint32 next = 0;
+    uint64 steps = 0, rewritten = 0;
+    double longest_ms = 0;
+    instr_time started;
+    INSTR_TIME_SET_CURRENT(started);
+    while (valid && next < end) {
+        CHECK_FOR_INTERRUPTS();
+        vacuum_delay_point();
+        LWLockAcquire(lock, LW_EXCLUSIVE);
+        instr_time step_start, step_time;
+        INSTR_TIME_SET_CURRENT(step_start);
+        valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
+        if (valid) {
+            lhv::HnswGraph::RepairStep step = lhv::pg::lhv_guard([&] {
+                return ref->graph->repair_range(next, Min(end - next, uint32(LHV_REPAIR_STEP_ELEMENTS)),
+                                                max_distances);
+            });
+            next = step.next_id;
+            rewritten += step.rewritten;
+            steps++;
+        }
+        INSTR_TIME_SET_CURRENT(step_time);
+        INSTR_TIME_SUBTRACT(step_time, step_start);
+        longest_ms = Max(longest_ms, INSTR_TIME_GET_MILLISEC(step_time));
+        // An LWLock is not fair: released and taken again at once, it would
+        // go on to this backend before a woken waiter runs. Let waiters in.
+        bool waiters = !proclist_is_empty(&lock->waiters);
+        LWLockRelease(lock);
+        if (waiters)
+            pg_usleep(LHV_REPAIR_HANDOFF_US);
+    }
+    if (!valid)
+        return;  // dropped or replaced meanwhile: nothing left to repair
+    CHECK_FOR_INTERRUPTS();
+    LWLockAcquire(lock, LW_EXCLUSIVE);
+    lhv::pg::lhv_guard([&] {
+        if (lhv::pg::registry_still_valid(ref->entry))
+            ref->graph->repair_entry_point();
+    });
+    LWLockRelease(lock);
+    instr_time total;
+    INSTR_TIME_SET_CURRENT(total);
+    INSTR_TIME_SUBTRACT(total, started);
+    ereport(DEBUG1, (errmsg("lhv: repaired %llu neighbour lists of index \"%s\" in %llu steps over %.1f ms, "
+                            "longest step %.2f ms",
+                            (unsigned long long)rewritten, RelationGetRelationName(index),
+                            (unsigned long long)steps, INSTR_TIME_GET_MILLISEC(total), longest_ms)));
 }

@@ -77,8 +77,10 @@ bool lhv_graph_next_live(const LhvGraphRef* ref, uint32* next_id, uint64* label)
 void lhv_graph_delete(Relation index, const LhvGraphRef* ref, const uint32* ids, const uint64* labels,
                       int count);
 
-// Rewires neighbour lists around deleted elements, excluding inserts meanwhile.
-void lhv_graph_repair(const LhvGraphRef* ref);
+// Rewires neighbour lists around deleted elements (VACUUM), in bounded steps
+// that each exclude inserts, checking for interrupts between them: a cancel
+// leaves a consistent, partly repaired graph.
+void lhv_graph_repair(Relation index, const LhvGraphRef* ref);
 
 // Frees the graph of `index` if it holds no live element, so that the next
 // row indexed fixes the dimension again. The caller holds AccessExclusiveLock

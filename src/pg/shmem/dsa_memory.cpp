@@ -6,6 +6,9 @@ extern "C" {
 #include "access/xact.h"
 }
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -68,9 +71,24 @@ void at_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, vo
 
 }  // namespace
 
-DsaChunkMemory::DsaChunkMemory() : area_(pg_call([] { return pg::area(); })) {}
+// True on the process's main thread, which is the backend's (its thread id
+// is the process id); engine threads have others.
+static bool on_main_thread() noexcept { return syscall(SYS_gettid) == getpid(); }
+
+DsaChunkMemory::DsaChunkMemory() : owner_(pthread_self()), area_(nullptr) {
+    if (!on_main_thread())
+        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: shared memory attached from a thread other than the backend's");
+    area_ = pg_call([] { return pg::area(); });
+}
+
+void DsaChunkMemory::check_thread(const char* what) const {
+    if (!on_owner_thread())
+        throw lhv::Error(lhv::ErrorKind::Internal, std::string("lhv: ") + what +
+                                                       " of shared memory from a thread other than the backend's");
+}
 
 lhv::ChunkHandle DsaChunkMemory::allocate(std::size_t bytes) {
+    check_thread("allocation");
     if (dsa_error_pending)
         throw lhv::Error(lhv::ErrorKind::Internal,
                          "lhv: shared memory cannot be allocated until the transaction that failed in it aborts");
@@ -100,6 +118,7 @@ lhv::ChunkHandle DsaChunkMemory::allocate(std::size_t bytes) {
 
 void DsaChunkMemory::release(lhv::ChunkHandle handle) noexcept {
     if (handle == kInvalidChunk) return;
+    if (!on_owner_thread()) return;  // never call DSA off the backend's thread (see the header)
     if (dsa_error_pending) {
         if (deferred_count < kMaxDeferredFrees) deferred_frees[deferred_count++] = handle;
         return;
@@ -117,13 +136,22 @@ void DsaChunkMemory::release(lhv::ChunkHandle handle) noexcept {
 void* DsaChunkMemory::resolve(lhv::ChunkHandle handle) {
     if (handle == kInvalidChunk)
         throw lhv::Error(lhv::ErrorKind::Internal, "lhv: resolving an invalid shared memory handle");
+    check_thread("address resolution");
     dsa_area* const a = area_;
     return pg_call([a, handle] { return dsa_get_address(a, handle); });
 }
 
 DsaChunkMemory& dsa_memory() {
-    static DsaChunkMemory memory;
-    return memory;
+    // Made on first use, which must be on the backend's thread; never freed.
+    static DsaChunkMemory* memory = nullptr;
+    if (memory == nullptr) {
+        if (!on_main_thread())
+            throw lhv::Error(lhv::ErrorKind::Internal, "lhv: shared memory used from a thread other than the backend's");
+        memory = new DsaChunkMemory();
+    }
+    if (!memory->on_owner_thread())
+        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: shared memory used from a thread other than the backend's");
+    return *memory;
 }
 
 void register_dsa_memory_callbacks() {

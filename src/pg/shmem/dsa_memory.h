@@ -11,8 +11,17 @@
 // be held until the transaction aborts, so until then release() only records
 // the block and the abort frees it, and allocate() refuses.
 //
+// Only the backend's own thread may use it: the DSA code is PostgreSQL code
+// (it may ereport, take LWLocks, map segments). allocate() and resolve()
+// called from any other thread throw lhv::Error(Internal) without touching
+// the area, and release() does nothing (the block is leaked, never freed
+// from the wrong thread). The parallel build's threads use a sealed graph
+// view (HnswGraph::seal), so they never get here at all.
+//
 // Use it inside lhv_guard (it throws, never ereports). Include postgres.h first.
 #pragma once
+
+#include <pthread.h>
 
 #include <cstddef>
 
@@ -34,7 +43,14 @@ public:
 
     dsa_area* area() const noexcept { return area_; }
 
+    // True on the thread that made this object (the backend's).
+    bool on_owner_thread() const noexcept { return pthread_equal(pthread_self(), owner_) != 0; }
+
 private:
+    // Throws Internal unless called on the owner thread.
+    void check_thread(const char* what) const;
+
+    pthread_t owner_;
     dsa_area* area_;
 };
 
