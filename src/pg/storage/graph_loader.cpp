@@ -59,8 +59,10 @@ void flush_deletes(Replay* r)
                     graph->mark_deleted(id);
                     marked++;
                 }
-            // VACUUM repaired the lists after logging these deletes and before
-            // any later insert: do the same, so later inserts link as they did.
+            // VACUUM repairs the lists right after logging these deletes (in
+            // steps, so inserts may interleave): repair here too, before the
+            // inserts that follow, or they link to unrepaired lists and can
+            // end up unreachable.
             if (marked > 0)
                 graph->repair();
         });
