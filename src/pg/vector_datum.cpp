@@ -52,3 +52,13 @@ void lhv_vector_check_same_dimension(const LhvVector& a, const LhvVector& b)
                         errmsg("vectors have different dimensions (%d and %d)", a.dimension,
                                b.dimension)));
 }
+
+void lhv_vector_check_cosine_indexable(const float* values, int dimension)
+{
+    double norm = 0;
+    for (int i = 0; i < dimension; i++)
+        norm += double(values[i]) * values[i];
+    if (norm == 0)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("a zero vector cannot be indexed for cosine distance")));
+}

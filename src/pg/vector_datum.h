@@ -20,5 +20,9 @@ LhvVector lhv_vector_from_datum(Datum datum, const char* what);
 // Raises 22000 unless every component is finite.
 void lhv_vector_check_finite(const LhvVector& vector, const char* what);
 
+// Raises 22000 if every component is zero: such a vector has no direction,
+// so cosine distance cannot index it.
+void lhv_vector_check_cosine_indexable(const float* values, int dimension);
+
 // Raises 22000 unless both vectors have the same dimension.
 void lhv_vector_check_same_dimension(const LhvVector& a, const LhvVector& b);

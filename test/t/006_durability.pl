@@ -8,11 +8,13 @@
 #   order and distances: the graph round-trips exactly through LHV1), and the
 #   graph was loaded from its snapshot;
 # - 20 immediate shutdowns while pgbench inserts, deletes and rolls back:
-#   every committed row is found by its own vector (at distance 0), no
-#   rolled-back or deleted row is ever returned, and at high ef_search the
-#   top-10 equals brute force; the graph was loaded from snapshot + log;
-# - DELETE + VACUUM, new rows reusing the freed TIDs, then a crash: deleted
-#   rows never come back, and each reused TID returns only its new row;
+#   every committed row is found by its own vector (at distance 0), and at
+#   high ef_search the top-10 equals brute force; the graph was loaded from
+#   snapshot + log (rolled-back and deleted rows are hidden by the executor's
+#   visibility check, so no assertion here could catch lhv returning them);
+# - DELETE + VACUUM, new rows reusing the freed TIDs, then a crash: the graph
+#   still marks the deleted elements deleted, and each reused TID returns its
+#   new row at distance 0;
 # - a corrupted snapshot row gives a WARNING naming the index and still
 #   correct answers (rebuilt from the table: the index was built from rows, so
 #   its log alone does not hold them), no crash;
@@ -140,11 +142,6 @@ for my $cycle (1 .. $cycles) {
 		is($lost, '0', "cycle $cycle: every committed row found by its own vector");
 	}
 }
-is($node->safe_psql('postgres', 'SELECT count(*) FROM t WHERE id < 0'), '0', 'no rolled-back row in the table');
-is($node->safe_psql('postgres', qq{
-SET enable_seqscan = off; SET lhv.ef_search = 400;
-SELECT count(*) FROM q, LATERAL (SELECT id FROM t ORDER BY v <-> q.v LIMIT 50) s
-WHERE s.id < 0 OR s.id IN (SELECT id FROM gone);}), '0', 'no rolled-back or deleted row is returned');
 cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM gone'), '>', 0, 'pgbench deleted rows');
 is(answers($node, 400), exact_answers($node), 'top-10 equals brute force at ef_search 400 after the crashes');
 like(source_of($node, 't_l2'), qr/^(snapshot|log)$/, 'graph loaded from snapshot and log, not the table');
@@ -164,11 +161,13 @@ my $reused = $node->safe_psql('postgres',
 cmp_ok($reused, '>', 0, 'new rows reuse TIDs freed by VACUUM');
 $node->stop('immediate');
 $node->start;
+# The executor would hide a deleted row anyway; what must survive the crash
+# is the graph's own record of the deletions (the log's Delete entry).
 is($node->safe_psql('postgres', qq{
-SET enable_seqscan = off; SET lhv.ef_search = 400;
-SELECT count(*) FROM generate_series(1, 250) g, LATERAL (
-  SELECT id FROM del ORDER BY v <-> ARRAY[g, 0, 0]::real[] LIMIT 5) s WHERE s.id <= 250;}), '0',
-	'deleted rows never come back after the crash');
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM del ORDER BY v <-> '{1,0,0}' LIMIT 5) s;
+SELECT elements || ' ' || deleted FROM lhv_indexes WHERE index = 'del_l2'::regclass;}), "5\n750 250",
+	'after the crash the graph holds the 250 deleted elements as deleted');
 is($node->safe_psql('postgres', qq{
 SET enable_seqscan = off; SET lhv.ef_search = 400;
 SELECT count(*) FROM del a WHERE a.id > 1000 AND NOT EXISTS (

@@ -82,11 +82,13 @@ $primary->safe_psql('postgres', qq{
 INSERT INTO t SELECT i, ARRAY(SELECT random()::real FROM generate_series(1, $DIM) WHERE i > 0)
   FROM generate_series(20001, 20300) i;});
 sync();
-is($standby->safe_psql('postgres', qq{
-SET enable_seqscan = off; SET lhv.ef_search = 400;
-SELECT count(*) FROM q, LATERAL (SELECT id FROM t ORDER BY v <-> q.v LIMIT 50) s WHERE s.id % 3 = 0 AND s.id < 20000;}),
-	'0', 'rows deleted on the primary are never returned by the standby');
 is(answers($standby), answers($primary), 'standby answers like the primary after DELETE + VACUUM + INSERT');
+# The executor hides deleted rows anyway; the standby's graph itself must
+# have applied the primary's deletions.
+my $graph_counts = "SELECT elements || ' ' || deleted FROM lhv_indexes WHERE index = 't_l2'::regclass";
+like($primary->safe_psql('postgres', $graph_counts), qr/^2500 7\d\d$/, 'the primary marked a third deleted');
+is($standby->safe_psql('postgres', $graph_counts), $primary->safe_psql('postgres', $graph_counts),
+	'the standby\'s graph holds the same elements and deletions as the primary\'s');
 is(lost_rows($standby), '0', 'every row is found by its own vector on the standby');
 
 # A standby restart loads from what replay brought (snapshots written by the

@@ -70,14 +70,8 @@ void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull
                         errmsg("vector has %d dimensions, but index \"%s\" has %d", vector.dimension,
                                RelationGetRelationName(state->index), state->dimension),
                         errdetail("The first vector indexed fixes the dimension of an lhv index.")));
-    if (state->metric == lhv::Metric::Cosine) {
-        double norm = 0;
-        for (int i = 0; i < vector.dimension; i++)
-            norm += double(vector.values[i]) * vector.values[i];
-        if (norm == 0)
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("a zero vector cannot be indexed for cosine distance")));
-    }
+    if (state->metric == lhv::Metric::Cosine)
+        lhv_vector_check_cosine_indexable(vector.values, vector.dimension);
 
     if (state->count == state->capacity) {
         int64 capacity = state->capacity == 0 ? 1024 : state->capacity * 2;

@@ -16,6 +16,7 @@ bool lhv_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
     (void)checkUnique;
     (void)indexUnchanged;
     (void)indexInfo;
+    (void)heap;  // the graph and its log need only the index
     if (isnull[0])
         return false;  // NULL vectors are not indexed
 
@@ -25,7 +26,7 @@ bool lhv_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
     MemoryContext old = MemoryContextSwitchTo(context);
     LhvVector vector = lhv_vector_from_datum(values[0], "vector");
     lhv_vector_check_finite(vector, "vector");
-    lhv_graph_insert(index, heap, vector.values, vector.dimension, lhv_tid_to_label(heap_tid));
+    lhv_graph_insert(index, vector.values, vector.dimension, lhv_tid_to_label(heap_tid));
     MemoryContextSwitchTo(old);
     MemoryContextDelete(context);
     return false;

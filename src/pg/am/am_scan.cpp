@@ -136,7 +136,7 @@ static bool lhv_scan_next_batch(LhvScanState* so)
     while (found < 0) {
         // A hot standby replaced the graph (its log moved on): search the new
         // one; TIDs already returned are skipped.
-        if (!lhv_graph_open(so->ref_index, NULL, &so->ref)) {
+        if (!lhv_graph_open(so->ref_index, &so->ref)) {
             so->exhausted = true;
             return false;
         }
@@ -178,7 +178,7 @@ bool lhv_get_tuple(IndexScanDesc scan, ScanDirection direction)
     if (!so->started) {
         so->started = true;
         so->ref_index = scan->indexRelation;
-        if (!lhv_graph_open(scan->indexRelation, scan->heapRelation, &so->ref))
+        if (!lhv_graph_open(scan->indexRelation, &so->ref))
             so->ref.graph = NULL;
         pgstat_count_index_scan(scan->indexRelation);
     }

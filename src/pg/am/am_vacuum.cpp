@@ -26,7 +26,7 @@ IndexBulkDeleteResult* lhv_bulk_delete(IndexVacuumInfo* info, IndexBulkDeleteRes
     // A graph not in memory (not used since the restart) is loaded first:
     // the deletions must reach the log, and only the graph knows the TIDs.
     LhvGraphRef ref;
-    if (!lhv_graph_open(info->index, NULL, &ref))
+    if (!lhv_graph_open(info->index, &ref))
         return stats;  // no vector indexed
 
     // Read labels in batches inside the guard; ask the callback outside it.

@@ -28,6 +28,7 @@ extern "C" {
 #include "storage/change_log.h"
 #include "storage/graph_loader.h"
 #include "storage/metapage.h"
+#include "vector_datum.h"
 
 using lhv::pg::RegistryEntry;
 using lhv::pg::SlotState;
@@ -188,9 +189,8 @@ lhv::GraphParams lhv_index_params(Relation index, int dimension)
     return params;
 }
 
-bool lhv_graph_open(Relation index, Relation heap, LhvGraphRef* ref)
+bool lhv_graph_open(Relation index, LhvGraphRef* ref)
 {
-    (void)heap;  // loading needs only the index; a rebuild opens the table itself
     return open_graph(index, true, ref);
 }
 
@@ -239,12 +239,12 @@ void lhv_graph_publish(const RegistryEntry& entry, dsa_pointer header, bool tran
         lhv_lifecycle_untrack_claim(entry);
 }
 
-void lhv_graph_insert(Relation index, Relation heap, const float* vector, int dimension,
+void lhv_graph_insert(Relation index, const float* vector, int dimension,
                       uint64 label)
 {
     LhvGraphRef ref;
     for (;;) {
-        bool has_graph = lhv_graph_open(index, heap, &ref);
+        bool has_graph = lhv_graph_open(index, &ref);
         LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref.entry); });
         LWLockAcquire(lock, has_graph ? LW_SHARED : LW_EXCLUSIVE);
         bool valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref.entry); });
@@ -278,14 +278,8 @@ void lhv_graph_insert(Relation index, Relation heap, const float* vector, int di
                             errhint("If no row of %d dimensions is left (deleted or rolled back), "
                                     "VACUUM the table or REINDEX the index to start over.",
                                     index_dimension)));
-        if (ref.graph->params().metric == lhv::Metric::Cosine) {
-            double norm = 0;
-            for (int i = 0; i < dimension; i++)
-                norm += double(vector[i]) * vector[i];
-            if (norm == 0)
-                ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                                errmsg("a zero vector cannot be indexed for cosine distance")));
-        }
+        if (ref.graph->params().metric == lhv::Metric::Cosine)
+            lhv_vector_check_cosine_indexable(vector, dimension);
         // The log first: what reaches the graph must survive a restart. An
         // entry whose graph insert then fails belongs to a row that rolls back.
         uint64 log_end = lhv_log_append_insert(index, label, vector, dimension);
@@ -328,17 +322,21 @@ int lhv_graph_search(const LhvGraphRef* ref, const float* query, int dimension, 
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("query vector has %d dimensions, but the index has %d", dimension,
                                int(ref->graph->params().dimension))));
-    // Shared: a standby that reloads a graph waits for searches to finish.
+    auto search = [&] {
+        std::vector<lhv::SearchResult> found = ref->graph->search(query, size_t(k), size_t(ef));
+        std::copy(found.begin(), found.end(), out);
+        return int(found.size());
+    };
+    // On a primary the scan's heavyweight lock keeps the graph in place (DROP,
+    // REINDEX, TRUNCATE need AccessExclusiveLock), so a search takes no lock.
+    // A graph that may lag can be replaced by a catch-up (a standby reloading
+    // it, a replayed reset) under the slot's lock: hold it shared and check.
+    if (!lhv_graph_may_lag(ref->entry))
+        return lhv::pg::lhv_guard(search);
     LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref->entry); });
     LWLockAcquire(lock, LW_SHARED);
     bool valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
-    int found_count = -1;
-    if (valid)
-        found_count = lhv::pg::lhv_guard([&] {
-            std::vector<lhv::SearchResult> found = ref->graph->search(query, size_t(k), size_t(ef));
-            std::copy(found.begin(), found.end(), out);
-            return int(found.size());
-        });
+    int found_count = valid ? lhv::pg::lhv_guard(search) : -1;
     LWLockRelease(lock);
     return found_count;
 }

@@ -44,8 +44,8 @@ lhv::GraphParams lhv_index_params(Relation index, int dimension);
 
 // The graph of `index`, loaded if it is not in memory (first access after a
 // restart) and caught up with the log where it may lag (hot standby).
-// Returns false when the index holds no vector. `heap` may be NULL.
-bool lhv_graph_open(Relation index, Relation heap, LhvGraphRef* ref);
+// Returns false when the index holds no vector.
+bool lhv_graph_open(Relation index, LhvGraphRef* ref);
 
 // Like lhv_graph_open, but never loads: false if the graph is not in memory.
 bool lhv_graph_open_if_loaded(Relation index, LhvGraphRef* ref);
@@ -57,12 +57,12 @@ lhv::HnswGraph* lhv_graph_view(const lhv::pg::RegistryEntry& entry);
 // Adds one vector (already checked finite) under `label`; creates the graph
 // if this is the index's first vector. Rejects a dimension other than the
 // index's with 22000.
-void lhv_graph_insert(Relation index, Relation heap, const float* vector, int dimension,
+void lhv_graph_insert(Relation index, const float* vector, int dimension,
                       uint64 label);
 
 // Up to k nearest live elements into `out` (room for k), nearest first.
-// Returns -1 if the graph was replaced meanwhile (a standby reloaded it):
-// open it again.
+// Returns -1 if the graph was replaced meanwhile (only a graph that may lag
+// behind its log, on a hot standby or just promoted, can be): open it again.
 int lhv_graph_search(const LhvGraphRef* ref, const float* query, int dimension, int k, int ef,
                      lhv::SearchResult* out);
 

@@ -82,7 +82,7 @@ bool lhv_graph_write_snapshot(Relation index, Size* bytes, uint64* position)
 
     for (;;) {
         LhvGraphRef ref;
-        if (!lhv_graph_open(index, NULL, &ref))
+        if (!lhv_graph_open(index, &ref))
             return false;
         // Exclusive: no insert or VACUUM is between its log entry and its
         // graph change, so the graph holds exactly the log up to its end.
