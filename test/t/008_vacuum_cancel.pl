@@ -4,7 +4,7 @@
 # soon after statement_timeout, leaving a graph that still answers; and an
 # INSERT made while VACUUM repairs waits for one step, not for the whole pass.
 #
-# LHV_TAP_VACUUM_ROWS sets the table size (default 100,000 rows x 32
+# LHV_TAP_VACUUM_ROWS sets the table size (default 200,000 rows x 32
 # dimensions: repairing after the first DELETE takes about 4 s on 2 cores,
 # after the second about 2 s).
 use strict;
@@ -14,7 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $rows = $ENV{LHV_TAP_VACUUM_ROWS} // 100000;
+my $rows = $ENV{LHV_TAP_VACUUM_ROWS} // 200000;
 my $dim = 32;
 
 my $node = PostgreSQL::Test::Cluster->new('vacuum_cancel');
