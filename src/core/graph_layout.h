@@ -13,6 +13,16 @@
 // finish out of order, so element_count is a watermark: the length of the
 // prefix of claimed ids that are all complete. Readers that walk ids
 // [0, element_count) therefore never meet a record still being written.
+//
+// Reuse: a deleted element waits on the `pending` list until a repair pass
+// starts (`repairing`), and joins the `free` list when that pass has rewired
+// every list away from it: no list names it any more. A later add() may
+// then take it over: it writes the new vector and label while the element is
+// still marked deleted, links it, and only then clears the mark (release).
+// So a reader that sees an element not deleted (acquire) reads a complete
+// record. reuse_started / reuse_finished count these takeovers, so that a
+// search can tell, with two loads, whether one overlapped it
+// (hnsw_search.cpp). The lists are linked through ElementInfo::next_free.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +37,7 @@ namespace lhv {
 namespace layout {
 
 constexpr std::uint32_t kHeaderMagic = 0x4c485648;  // "LHVH"
-constexpr std::uint32_t kLayoutVersion = 2;  // 2: claimed_count, ElementInfo::state
+constexpr std::uint32_t kLayoutVersion = 3;  // 2: claimed_count, ElementInfo::state; 3: the free list
 
 constexpr std::size_t kLevel0ChunkTargetBytes = 2u << 20;  // ~2 MB of records per chunk
 constexpr std::uint32_t kMinRecordsPerChunk = 64;
@@ -56,15 +66,29 @@ inline std::uint32_t entry_id(std::uint64_t packed) { return std::uint32_t(packe
 inline int entry_level(std::uint64_t packed) { return std::int32_t(std::uint32_t(packed >> 32)); }
 
 // ElementInfo::state: the element's record and lists are all written.
-constexpr std::uint32_t kElementComplete = 1;
+constexpr std::uint16_t kElementComplete = 1;
+// The end of an element list.
+constexpr std::uint32_t kNoElement = ~std::uint32_t{0};
 
 // Per element, beside its record (so hnswlib's record bytes stay hnswlib's):
-// its level, the arena slot of its upper lists, and its state.
+// its level, its state, the arena slot of its upper lists, and the next
+// element of the free list while it is on it. 16 bytes, as before the free
+// list: the level fits 16 bits (kMaxLevel).
 struct ElementInfo {
-    std::int32_t level;
+    std::int16_t level;
+    std::uint16_t state;        // (growth) 0 or kElementComplete
     std::uint32_t arena_chunk;
     std::uint32_t arena_offset;
-    std::uint32_t state;  // (growth) 0 or kElementComplete
+    std::uint32_t next_free;    // (growth) the next element on its ElementList, or kNoElement
+};
+static_assert(sizeof(ElementInfo) == 16, "ElementInfo is 16 bytes per element");
+
+// A list of deleted elements, linked through ElementInfo::next_free.
+struct ElementList {
+    std::uint32_t head;   // (growth) kNoElement when empty
+    std::uint32_t tail;   // (growth)
+    std::uint32_t count;  // (atomic, growth)
+    std::uint32_t unused;
 };
 static_assert(std::is_trivially_copyable<ElementInfo>::value, "ElementInfo lives in shared memory");
 
@@ -94,6 +118,11 @@ struct GraphHeader {
     std::uint32_t claimed_count;       // (atomic, growth) ids [0, claimed_count) are assigned
     std::uint64_t arena_offset;        // (growth) bytes used in arena_current
     std::uint64_t entry_point;         // (atomic) pack_entry(id, level) or kNoEntryPoint
+    ElementList pending;               // deleted, waiting for a repair pass
+    ElementList repairing;             // deleted before the repair pass under way began
+    ElementList free;                  // deleted and unlinked: add() may reuse them
+    std::uint64_t reuse_started;       // (atomic) takeovers of deleted elements begun
+    std::uint64_t reuse_finished;      // (atomic) and finished
 
     std::default_random_engine level_generator;  // (growth) hnswlib's level_generator_
 
@@ -118,6 +147,8 @@ template <typename T>
 inline T fetch_or(T* p, T v) { return __atomic_fetch_or(p, v, __ATOMIC_ACQ_REL); }
 template <typename T>
 inline T fetch_add(T* p, T v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+template <typename T>
+inline T fetch_and(T* p, T v) { return __atomic_fetch_and(p, v, __ATOMIC_ACQ_REL); }
 
 }  // namespace layout
 }  // namespace lhv

@@ -69,6 +69,8 @@ ChunkHandle HnswGraph::create(ChunkMemory& memory, const GraphParams& params) {
         std::max<std::size_t>(kMinArenaChunkBytes, round_up(std::size_t(kMaxLevel) * header->upper_level_bytes, 64));
     header->level_mult = 1.0 / std::log(double(params.m));
     header->entry_point = kNoEntryPoint;
+    for (ElementList* list : {&header->pending, &header->repairing, &header->free})
+        list->head = list->tail = kNoElement;
     header->level_generator.seed(params.random_seed);
     return handle;
 }
@@ -195,7 +197,7 @@ std::uint32_t HnswGraph::Impl::claim_id(int level_number) {
     std::uint32_t id = load_relaxed(&header->claimed_count);
     if (id == UINT32_MAX) throw Error(ErrorKind::CapacityExceeded, "graph is full: 2^32-1 elements");
     grow_level0(id + 1);
-    ElementInfo element{level_number, 0, 0, 0};
+    ElementInfo element{static_cast<std::int16_t>(level_number), 0, 0, 0, kNoElement};
     if (level_number > 0)
         allocate_upper(std::size_t(level_number) * upper_level_bytes, &element.arena_chunk, &element.arena_offset);
     *info(id) = element;
@@ -217,6 +219,33 @@ void HnswGraph::Impl::publish(std::uint32_t id) {
     store_release(&header->element_count, watermark);
 }
 
+void HnswGraph::Impl::list_push(ElementList& list, std::uint32_t id) {
+    info(id)->next_free = list.head;
+    list.head = id;
+    if (list.tail == kNoElement) list.tail = id;
+    store_release(&list.count, list.count + 1);
+}
+
+std::uint32_t HnswGraph::Impl::list_pop(ElementList& list) {
+    std::uint32_t id = list.head;
+    if (id == kNoElement) return kNoElement;
+    list.head = info(id)->next_free;
+    if (list.head == kNoElement) list.tail = kNoElement;
+    info(id)->next_free = kNoElement;
+    store_release(&list.count, list.count - 1);
+    return id;
+}
+
+void HnswGraph::Impl::list_move_all(ElementList& from, ElementList& to) {
+    if (from.head == kNoElement) return;
+    info(from.tail)->next_free = to.head;
+    if (to.tail == kNoElement) to.tail = from.tail;
+    to.head = from.head;
+    store_release(&to.count, to.count + from.count);
+    from.head = from.tail = kNoElement;
+    store_release(&from.count, std::uint32_t{0});
+}
+
 HnswGraph::HnswGraph(ChunkMemory& memory, GraphLocks& locks, ChunkHandle header)
     : impl_(std::make_unique<Impl>(memory, locks, header)) {}
 
@@ -228,6 +257,10 @@ std::size_t HnswGraph::record_bytes() const noexcept { return impl_->record_byte
 std::size_t HnswGraph::upper_level_bytes() const noexcept { return impl_->upper_level_bytes; }
 std::uint32_t HnswGraph::size() const noexcept { return impl_->size(); }
 std::uint32_t HnswGraph::deleted_count() const noexcept { return load_acquire(&impl_->header->deleted_count); }
+std::uint32_t HnswGraph::free_count() const noexcept { return load_acquire(&impl_->header->free.count); }
+std::uint32_t HnswGraph::unrepaired_count() const noexcept {
+    return load_acquire(&impl_->header->pending.count) + load_acquire(&impl_->header->repairing.count);
+}
 
 std::uint32_t HnswGraph::capacity() const noexcept {
     std::uint64_t records = std::uint64_t(load_acquire(&impl_->header->level0_chunk_count)) << impl_->chunk_shift;
@@ -358,8 +391,12 @@ std::uint32_t HnswGraph::append_raw(const char* record_data, int level_number, c
     std::memcpy(g.record(id), record_data, g.record_bytes);
     if (level_number > 0)
         std::memcpy(g.list(id, 1), upper_links_data, std::size_t(level_number) * g.upper_level_bytes);
-    if (g.deleted(id)) fetch_add(&g.header->deleted_count, std::uint32_t{1});
     g.publish(id);
+    if (g.deleted(id)) {
+        fetch_add(&g.header->deleted_count, std::uint32_t{1});
+        SlotGuard guard(g.locks, kGrowthSlot);
+        g.list_push(g.header->pending, id);  // a snapshot may predate the repair of its deletes
+    }
     return id;
 }
 

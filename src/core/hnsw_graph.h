@@ -21,10 +21,17 @@
 // list) and every lower id is published too; ids are published in order.
 // So a reader may walk ids [0, size()) without a lock and call label(),
 // is_deleted(), vector(), level() or mark_deleted() on each: every such id
-// is complete, and its label and vector never change again. These calls
-// throw InvalidParameter for an id not yet published (id >= size()), even
-// if add() already returned that id to another thread. An add() that throws
-// after taking its id still publishes it, marked deleted.
+// is complete. These calls throw InvalidParameter for an id not yet
+// published (id >= size()), even if add() already returned that id to
+// another thread. An add() that throws after taking its id still publishes
+// it, marked deleted.
+//
+// Reuse: a deleted element goes on a free list, and a later add() takes it
+// over (as hnswlib's replace_deleted): same id and level, new vector, label
+// and links. It stays marked deleted until all of that is written, so the
+// label and vector of an element seen live (is_deleted() false) are whole:
+// read is_deleted() first, then label() or vector(). Searches check for
+// themselves (see search()).
 #pragma once
 
 #include <cstddef>
@@ -87,6 +94,10 @@ public:
     // complete (see Publication above). Never decreases.
     std::uint32_t size() const noexcept;
     std::uint32_t deleted_count() const noexcept;
+    // Deleted elements waiting on the free list for an add() to reuse them.
+    std::uint32_t free_count() const noexcept;
+    // Deleted elements no finished repair pass has unlinked yet.
+    std::uint32_t unrepaired_count() const noexcept;
     std::uint32_t capacity() const noexcept;
 
     // Makes room for `elements` in total, so that the add() calls up to that
@@ -104,36 +115,48 @@ public:
     // destroy() is not affected.
     void seal() noexcept;
 
-    // Validates and inserts one vector; returns its internal id, which is
-    // published (below size()) once every add() of a lower id has finished.
-    // Throws InvalidVector, OutOfMemory, CapacityExceeded.
+    // Validates and inserts one vector; returns its internal id: a deleted
+    // element's, reused, when the free list has one (never in a sealed view),
+    // else a new id, published (below size()) once every add() of a lower id
+    // has finished. Throws InvalidVector, OutOfMemory, CapacityExceeded.
     std::uint32_t add(const float* vector, std::uint64_t label);
 
     // The k nearest non-deleted elements, nearest first; ef is raised to k.
     // Validates the query (InvalidVector) and k/ef (InvalidParameter).
     // Results are complete elements, but under concurrent inserts one may
     // not be published yet (its id >= size()): use its label, not its id.
+    // If an element was reused while the search ran, its results are
+    // rechecked (distances and labels read again, deleted ones dropped), so
+    // a result never pairs one row's label with another's distance.
     std::vector<SearchResult> search(const float* query, std::size_t k, std::size_t ef) const;
 
-    // Deleted elements are skipped in results but still traversed.
-    // Both throw InvalidParameter unless id < size().
+    // Deleted elements are skipped in results but still traversed, until
+    // add() reuses them. Both throw InvalidParameter unless id < size().
     void mark_deleted(std::uint32_t id);
     bool is_deleted(std::uint32_t id) const;
 
-    // Rewires every neighbour list that points at deleted elements, choosing
-    // replacements with hnswlib's heuristic, and moves the entry point off a
-    // deleted element. Returns the number of lists rewritten. The same as
-    // repair_range() over [0, size()) in steps, then repair_entry_point().
+    // A repair pass rewires every neighbour list that points at deleted
+    // elements, choosing replacements with hnswlib's heuristic (and adding
+    // the back links an insert would), and moves the entry point off a
+    // deleted element. It is begin_repair(), repair_range() steps over every
+    // element (those added meanwhile included), repair_entry_point(), then
+    // finish_repair(): the elements deleted before begin_repair() are then
+    // named by no list, and add() may reuse them. repair() does it all at
+    // once and returns the number of lists rewritten. All of it needs
+    // writers excluded, as below.
     std::size_t repair();
+    // Returns how many deleted elements the pass will make reusable.
+    std::uint32_t begin_repair();
+    void finish_repair();
 
-    // One bounded step of repair(), so that a caller can let writers in and
-    // check for a cancel between steps: rewires the lists of elements from
-    // first_id on, at most max_elements of them, stopping early after the
-    // element during which about max_distances distances were computed
+    // One bounded step of a repair pass, so that a caller can let writers in
+    // and check for a cancel between steps: rewires the lists of elements
+    // from first_id on, at most max_elements of them, stopping early after
+    // the element during which about max_distances distances were computed
     // (always at least one element). Each step leaves the graph consistent;
     // elements added between steps simply join the range. Needs writers
-    // excluded for the step, as repair(). next_id is size() (or first_id,
-    // if larger) once the range reaches the end.
+    // excluded for the step. next_id is size() (or first_id, if larger) once
+    // the range reaches the end.
     struct RepairStep {
         std::uint32_t next_id;   // where the next step starts
         std::size_t rewritten;   // lists this step rewrote

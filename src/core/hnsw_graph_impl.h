@@ -98,13 +98,23 @@ struct HnswGraph::Impl {
         return reinterpret_cast<std::uint32_t*>(arena_chunk(element->arena_chunk) + element->arena_offset +
                                                 std::size_t(level_number - 1) * upper_level_bytes);
     }
+    // Acquire: an element seen live has its whole record written, even one
+    // that was just reused (whose mark is cleared with a release store).
     bool deleted(std::uint32_t id) {
-        return (layout::load_relaxed(reinterpret_cast<const std::uint32_t*>(record(id))) & layout::kDeletedBit) != 0;
+        return (layout::load_acquire(reinterpret_cast<const std::uint32_t*>(record(id))) & layout::kDeletedBit) != 0;
     }
-    // Sets the deleted bit (once; counted once), for a published id or one being added.
-    void set_deleted(std::uint32_t id) {
+    // Sets the deleted bit (once; counted once), for a published id or one
+    // being added. Returns true if this call set it.
+    bool set_deleted(std::uint32_t id) {
         std::uint32_t before = layout::fetch_or(reinterpret_cast<std::uint32_t*>(record(id)), layout::kDeletedBit);
-        if ((before & layout::kDeletedBit) == 0) layout::fetch_add(&header->deleted_count, std::uint32_t{1});
+        if ((before & layout::kDeletedBit) != 0) return false;
+        layout::fetch_add(&header->deleted_count, std::uint32_t{1});
+        return true;
+    }
+    // Clears the deleted bit of a reused element once its record is rewritten.
+    void clear_deleted(std::uint32_t id) {
+        layout::fetch_and(reinterpret_cast<std::uint32_t*>(record(id)), ~layout::kDeletedBit);
+        layout::fetch_add(&header->deleted_count, ~std::uint32_t{0});
     }
     // Checks an incoming vector (insert or query) and, under Cosine, returns
     // it scaled to unit length in `storage`; otherwise returns it as given.
@@ -145,6 +155,10 @@ struct HnswGraph::Impl {
     // Marks a claimed id complete (its record and lists are written) and
     // moves the published watermark over every complete id; takes the growth lock.
     void publish(std::uint32_t id);
+    // The lists of deleted elements (graph_layout.h); callers hold the growth lock.
+    void list_push(layout::ElementList& list, std::uint32_t id);
+    std::uint32_t list_pop(layout::ElementList& list);  // kNoElement when empty
+    void list_move_all(layout::ElementList& from, layout::ElementList& to);
 
     // hnswlib's getRandomLevel over the generator kept in the header: add()
     // draws exactly one level per id, in id order, so reserve() can replay
@@ -165,12 +179,20 @@ struct HnswGraph::Impl {
     CandidateHeap search_layer(std::uint32_t start, const float* query, int level_number, std::size_t ef,
                                bool construction);
 
+    // Recomputes the distances and labels of results that a reuse of an
+    // element may have changed while the search read them, drops results
+    // deleted meanwhile, and sorts them again (hnsw_search.cpp).
+    void recheck_results(const float* query, std::vector<SearchResult>& results);
+
     // ---- linking (hnsw_insert.cpp) ----
     // hnswlib's getNeighborsByHeuristic2: keeps at most m diverse candidates,
     // returned nearest first.
     std::vector<Candidate> select_neighbours(std::vector<Candidate> candidates, std::size_t m);
     void add_back_link(std::uint32_t neighbour, std::uint32_t new_id, int level_number);
     void link_new_element(std::uint32_t id, const float* vector_data, int element_level);
+    // Takes over deleted element `id` (popped off the free list) for a new
+    // vector and label, as hnswlib's replace_deleted (hnsw_insert.cpp).
+    void reuse_element(std::uint32_t id, const float* vector_data, std::uint64_t label_value);
 };
 
 }  // namespace lhv

@@ -1,4 +1,5 @@
-// hnsw_repair.cpp: deletion marks, and repairing the graph around deleted
+// hnsw_repair.cpp: deletion marks (which put an element on the free list,
+// for a later add() to reuse), and repairing the graph around deleted
 // elements (rewiring neighbour lists with hnswlib's heuristic, moving the
 // entry point off a deleted element).
 #include <algorithm>
@@ -15,7 +16,11 @@ void HnswGraph::mark_deleted(std::uint32_t id) {
     Impl& g = *impl_;
     if (id >= g.size())
         throw Error(ErrorKind::InvalidParameter, "cannot delete element " + std::to_string(id) + ": no such element");
-    g.set_deleted(id);
+    if (g.set_deleted(id)) {
+        // Reusable once a repair pass has unlinked it (graph_layout.h).
+        SlotGuard guard(g.locks, kGrowthSlot);
+        g.list_push(g.header->pending, id);
+    }
 }
 
 bool HnswGraph::is_deleted(std::uint32_t id) const {
@@ -82,8 +87,19 @@ HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint3
             candidates = std::vector<Candidate>();
             std::vector<std::uint32_t> ids;
             for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) ids.push_back(it->second);
-            SlotGuard guard(g.locks, Impl::stripe_slot(id));
-            g.write_list(id, level_number, ids.data(), static_cast<std::uint32_t>(ids.size()));
+            {
+                SlotGuard guard(g.locks, Impl::stripe_slot(id));
+                g.write_list(id, level_number, ids.data(), static_cast<std::uint32_t>(ids.size()));
+            }
+            // New neighbours link back, as they would to a new element: the
+            // lists rewritten around a deleted element lose links to their
+            // own elements, and without these an element can end up with no
+            // way in (found by nothing).
+            for (std::uint32_t chosen_id : ids)
+                if (std::find(neighbours.begin(), neighbours.begin() + n, chosen_id) == neighbours.begin() + n) {
+                    g.add_back_link(chosen_id, id, level_number);
+                    distances += limit * (1 + std::size_t(limit));
+                }
             step.rewritten++;
         }
         id++;
@@ -110,16 +126,30 @@ bool HnswGraph::repair_entry_point() {
     return true;
 }
 
+std::uint32_t HnswGraph::begin_repair() {
+    Impl& g = *impl_;
+    SlotGuard guard(g.locks, kGrowthSlot);
+    g.list_move_all(g.header->pending, g.header->repairing);
+    return g.header->repairing.count;
+}
+
+void HnswGraph::finish_repair() {
+    Impl& g = *impl_;
+    SlotGuard guard(g.locks, kGrowthSlot);
+    g.list_move_all(g.header->repairing, g.header->free);
+}
+
 std::size_t HnswGraph::repair() {
-    const std::uint32_t count = size();
+    begin_repair();
     std::size_t rewritten = 0;
     std::uint32_t next = 0;
-    while (next < count) {
-        RepairStep step = repair_range(next, count - next);
+    while (next < size()) {
+        RepairStep step = repair_range(next, size() - next);
         rewritten += step.rewritten;
         next = step.next_id;
     }
     repair_entry_point();
+    finish_repair();
     return rewritten;
 }
 

@@ -7,6 +7,7 @@
 // a moment before size() counts it; results carry the label, read then.
 // Ids never claimed are skipped, so a damaged list cannot crash a search.
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <string>
 
@@ -103,6 +104,12 @@ std::vector<SearchResult> HnswGraph::search(const float* query, std::size_t k, s
     std::vector<float> normalised;
     query = g.prepare_input(query, normalised);
 
+    // A reuse rewrites an element in place; if none was under way when the
+    // search began and none began before it ended, every record it read was
+    // stable. (finished is read first: equal counts then mean none was running.)
+    const std::uint64_t reuses_finished = load_acquire(&g.header->reuse_finished);
+    const std::uint64_t reuses_started = load_acquire(&g.header->reuse_started);
+
     std::vector<SearchResult> results;
     std::uint64_t entry = load_acquire(&g.header->entry_point);
     if (entry == kNoEntryPoint) return results;
@@ -115,7 +122,28 @@ std::vector<SearchResult> HnswGraph::search(const float* query, std::size_t k, s
         results[i] = SearchResult{c.first, g.label(c.second), c.second};
         top.pop();
     }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (reuses_started != reuses_finished || load_relaxed(&g.header->reuse_started) != reuses_started)
+        g.recheck_results(query, results);
     return results;
+}
+
+// Repeats until no reuse began while it read: then each result not deleted
+// had its last reuse finished before (its mark is cleared last, with a
+// release store) and none since, so its vector and label were read whole.
+void HnswGraph::Impl::recheck_results(const float* query, std::vector<SearchResult>& results) {
+    std::vector<SearchResult> checked;
+    for (;;) {
+        checked.clear();
+        const std::uint64_t started = load_acquire(&header->reuse_started);
+        for (const SearchResult& r : results)
+            if (!deleted(r.id)) checked.push_back(SearchResult{distance(query, vector(r.id), dimension), label(r.id), r.id});
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (load_relaxed(&header->reuse_started) == started) break;
+    }
+    std::sort(checked.begin(), checked.end(),
+              [](const SearchResult& a, const SearchResult& b) { return a.distance < b.distance; });
+    results.swap(checked);
 }
 
 }  // namespace lhv
