@@ -1,7 +1,8 @@
 // am_vacuum.cpp: VACUUM: log the TIDs of dead rows and mark their graph
 // elements deleted (ambulkdelete), then rewire the neighbour lists around
 // them (amvacuumcleanup), so that a heap TID reused later never returns a
-// wrong row and recall holds after heavy churn. The log entries come before
+// wrong row and recall holds after heavy churn; the rewired elements are
+// then reused by later inserts, so the graph does not grow under churn. The log entries come before
 // the heap reuses the TIDs, so a graph loaded or replayed later (restart,
 // crash, hot standby) deletes them too.
 extern "C" {
@@ -77,8 +78,9 @@ IndexBulkDeleteResult* lhv_vacuum_cleanup(IndexVacuumInfo* info, IndexBulkDelete
     LhvGraphRef ref;
     bool loaded = lhv_graph_open_if_loaded(info->index, &ref);
 
-    // Only a VACUUM that deleted something has lists to repair.
-    if (stats != NULL && stats->tuples_removed > 0 && loaded)
+    // Only deleted elements that no finished repair pass covered have lists
+    // to rewire: this VACUUM's, or those of a cancelled pass or a load.
+    if (loaded && lhv_graph_needs_repair(&ref))
         lhv_graph_repair(info->index, &ref);
 
     // A graph left with no live element (every row deleted, or only rows of

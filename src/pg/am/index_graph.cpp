@@ -382,24 +382,30 @@ void lhv_graph_delete(Relation index, const LhvGraphRef* ref, const uint32* ids,
 void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
 {
     LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref->entry); });
-    // The elements there when the pass starts; later ones were added after
-    // these deletes (any list of theirs naming a deleted element is left to
-    // the next VACUUM that deletes, as before this pass).
+    // The pass covers the elements deleted before it begins; they become
+    // reusable when it ends (a cancelled pass leaves them to the next one).
     LWLockAcquire(lock, LW_EXCLUSIVE);
-    bool valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
-    uint32 end = valid ? ref->graph->size() : 0;
+    bool valid = lhv::pg::lhv_guard([&] {
+        if (!lhv::pg::registry_still_valid(ref->entry))
+            return false;
+        ref->graph->begin_repair();
+        return true;
+    });
     LWLockRelease(lock);
     // Bounded steps, each under the exclusive lock: an insert waits for one
     // step at most, and between steps, with no lock held, VACUUM can be
-    // cancelled (each step leaves the graph consistent) or delayed.
+    // cancelled (each step leaves the graph consistent) or delayed. Elements
+    // inserted meanwhile join the range, so that at the end no list names
+    // an element this pass makes reusable.
     const size_t max_distances =
         Max(size_t(64), size_t(LHV_REPAIR_STEP_WORK) / (ref->graph->params().dimension + 64));
     uint32 next = 0;
     uint64 steps = 0, rewritten = 0;
     double longest_ms = 0;
+    bool done = false;
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
-    while (valid && next < end) {
+    while (valid && !done) {
         CHECK_FOR_INTERRUPTS();
         vacuum_delay_point();
         LWLockAcquire(lock, LW_EXCLUSIVE);
@@ -407,13 +413,23 @@ void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
         INSTR_TIME_SET_CURRENT(step_start);
         valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
         if (valid) {
-            lhv::HnswGraph::RepairStep step = lhv::pg::lhv_guard([&] {
-                return ref->graph->repair_range(next, Min(end - next, uint32(LHV_REPAIR_STEP_ELEMENTS)),
-                                                max_distances);
+            done = lhv::pg::lhv_guard([&] {
+                uint32 size = ref->graph->size();
+                if (next < size) {
+                    lhv::HnswGraph::RepairStep step =
+                        ref->graph->repair_range(next, Min(size - next, uint32(LHV_REPAIR_STEP_ELEMENTS)),
+                                                 max_distances);
+                    next = step.next_id;
+                    rewritten += step.rewritten;
+                    steps++;
+                }
+                if (next < ref->graph->size())
+                    return false;
+                // The last step: still under the lock, no insert added to the range.
+                ref->graph->repair_entry_point();
+                ref->graph->finish_repair();
+                return true;
             });
-            next = step.next_id;
-            rewritten += step.rewritten;
-            steps++;
         }
         INSTR_TIME_SET_CURRENT(step_time);
         INSTR_TIME_SUBTRACT(step_time, step_start);
@@ -422,18 +438,11 @@ void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
         // go on to this backend before a woken waiter runs. Let waiters in.
         bool waiters = !proclist_is_empty(&lock->waiters);
         LWLockRelease(lock);
-        if (waiters)
+        if (waiters && !done)
             pg_usleep(LHV_REPAIR_HANDOFF_US);
     }
     if (!valid)
         return;  // dropped or replaced meanwhile: nothing left to repair
-    CHECK_FOR_INTERRUPTS();
-    LWLockAcquire(lock, LW_EXCLUSIVE);
-    lhv::pg::lhv_guard([&] {
-        if (lhv::pg::registry_still_valid(ref->entry))
-            ref->graph->repair_entry_point();
-    });
-    LWLockRelease(lock);
     instr_time total;
     INSTR_TIME_SET_CURRENT(total);
     INSTR_TIME_SUBTRACT(total, started);
@@ -441,4 +450,9 @@ void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
                             "longest step %.2f ms",
                             (unsigned long long)rewritten, RelationGetRelationName(index),
                             (unsigned long long)steps, INSTR_TIME_GET_MILLISEC(total), longest_ms)));
+}
+
+bool lhv_graph_needs_repair(const LhvGraphRef* ref)
+{
+    return lhv::pg::lhv_guard([&] { return ref->graph->unrepaired_count() > 0; });
 }

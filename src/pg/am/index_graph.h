@@ -79,8 +79,12 @@ void lhv_graph_delete(Relation index, const LhvGraphRef* ref, const uint32* ids,
 
 // Rewires neighbour lists around deleted elements (VACUUM), in bounded steps
 // that each exclude inserts, checking for interrupts between them: a cancel
-// leaves a consistent, partly repaired graph.
+// leaves a consistent, partly repaired graph. A pass that finishes makes the
+// elements deleted before it began reusable by later inserts.
 void lhv_graph_repair(Relation index, const LhvGraphRef* ref);
+
+// Are there deleted elements that no finished repair pass covered?
+bool lhv_graph_needs_repair(const LhvGraphRef* ref);
 
 // Frees the graph of `index` if it holds no live element, so that the next
 // row indexed fixes the dimension again. The caller holds AccessExclusiveLock
