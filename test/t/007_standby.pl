@@ -84,11 +84,15 @@ INSERT INTO t SELECT i, ARRAY(SELECT random()::real FROM generate_series(1, $DIM
 sync();
 is(answers($standby), answers($primary), 'standby answers like the primary after DELETE + VACUUM + INSERT');
 # The executor hides deleted rows anyway; the standby's graph itself must
-# have applied the primary's deletions.
-my $graph_counts = "SELECT elements || ' ' || deleted FROM lhv_indexes WHERE index = 't_l2'::regclass";
-like($primary->safe_psql('postgres', $graph_counts), qr/^2500 7\d\d$/, 'the primary marked a third deleted');
-is($standby->safe_psql('postgres', $graph_counts), $primary->safe_psql('postgres', $graph_counts),
-	'the standby\'s graph holds the same elements and deletions as the primary\'s');
+# have applied the primary's deletions: as many live elements as live rows.
+# (Totals may differ: inserts reuse deleted elements once a repair pass freed
+# them, and a graph loaded from a snapshot frees its deleted ones only at
+# the next repair.)
+my $live_elements = "SELECT elements - deleted FROM lhv_indexes WHERE index = 't_l2'::regclass";
+is($primary->safe_psql('postgres', $live_elements), $primary->safe_psql('postgres', 'SELECT count(*) FROM t'),
+	'the primary\'s graph has one live element per row after DELETE + VACUUM + INSERT');
+is($standby->safe_psql('postgres', $live_elements), $primary->safe_psql('postgres', $live_elements),
+	'the standby\'s graph has applied the same deletions');
 is(lost_rows($standby), '0', 'every row is found by its own vector on the standby');
 
 # A standby restart loads from what replay brought (snapshots written by the
