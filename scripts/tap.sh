@@ -23,8 +23,14 @@ else
   tests=(--ext=.pl t/)  # prove looks for *.t by default
 fi
 
+# One port-reservation directory for every TAP run on this machine, so that
+# runs from several clones at once never pick the same port.
+ports=/tmp/lhv-tap-ports
+mkdir -p "$ports"
+chmod 1777 "$ports" 2>/dev/null || true
+
 status=0
-(cd "$work" && lhv_as_pg env PATH="$PG_BINDIR:$PATH" PG_REGRESS="$pg_regress" TESTDIR="$work" \
+(cd "$work" && lhv_as_pg env PATH="$PG_BINDIR:$PATH" PG_REGRESS="$pg_regress" TESTDIR="$work" PG_TEST_PORT_DIR="$ports" \
   prove -I "$perl_lib" -v "${tests[@]}") || status=$?
 if [ $status -ne 0 ] && [ -d "$work/tmp_check/log" ]; then
   for log in "$work"/tmp_check/log/*; do
