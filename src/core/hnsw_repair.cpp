@@ -30,12 +30,21 @@ bool HnswGraph::is_deleted(std::uint32_t id) const {
     return g.deleted(id);
 }
 
-// For each live element and level whose list names deleted elements: the
-// candidates are its live neighbours plus the live neighbours of its deleted
-// neighbours, and the heuristic picks the new list among them. Stops after
-// `max_elements` elements, or after the element during which about
-// `max_distances` distances were computed (an upper estimate, counting the
-// heuristic's comparisons), so that a step's time is bounded.
+// For each live element and level whose list names deleted elements, the
+// deleted ones' slots are refilled; its live neighbours all stay (they were
+// chosen well when they were linked, and among them are the rare long links
+// that keep separate clusters reachable: re-choosing the whole list among
+// many close candidates prunes those away). The candidates are the live
+// neighbours of its deleted neighbours and what a search of that level from
+// the element itself finds (ef_construction, as an insert); nearest first,
+// each is kept if it is nearer to the element than to every neighbour kept
+// so far (hnswlib's heuristic, against the whole list). New neighbours then
+// link back, as they would to a new element: without those links an element
+// whose ways in went through deleted ones could be found by nothing.
+//
+// Stops after `max_elements` elements, or after the element during which
+// about `max_distances` distances were computed (an estimate counting the
+// search, the heuristic and the back links), so that a step's time is bounded.
 HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint32_t max_elements,
                                               std::size_t max_distances) {
     Impl& g = *impl_;
@@ -50,7 +59,8 @@ HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint3
     std::vector<std::uint32_t> neighbours(g.max_m0);
     std::vector<std::uint32_t> second_hop(g.max_m0);
     std::unordered_set<std::uint32_t> seen;
-    std::vector<Candidate> candidates;
+    std::vector<Candidate> kept, candidates;
+    std::vector<std::uint32_t> ids;
     std::uint32_t id = first_id;
     while (id < end && distances < max_distances) {
         if (g.deleted(id)) {
@@ -58,46 +68,62 @@ HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint3
             continue;
         }
         for (int level_number = 0; level_number <= g.level(id); level_number++) {
-            std::uint32_t n = g.copy_list(id, level_number, neighbours.data());
+            const std::uint32_t n = g.copy_list(id, level_number, neighbours.data());
             bool touches_deleted = false;
             for (std::uint32_t j = 0; j < n; j++)
                 if (neighbours[j] >= count || g.deleted(neighbours[j])) touches_deleted = true;
             if (!touches_deleted) continue;
 
             seen.clear();
+            kept.clear();
             candidates.clear();
+            seen.insert(id);
+            for (std::uint32_t j = 0; j < n; j++) {
+                std::uint32_t neighbour = neighbours[j];
+                if (neighbour < count && !g.deleted(neighbour) && seen.insert(neighbour).second)
+                    kept.emplace_back(g.distance_between(id, neighbour), neighbour);
+            }
             auto offer = [&](std::uint32_t candidate) {
-                if (candidate == id || candidate >= count || g.deleted(candidate)) return;
-                if (g.level(candidate) < level_number) return;
+                if (candidate >= count || g.deleted(candidate) || g.level(candidate) < level_number) return;
                 if (seen.insert(candidate).second) candidates.emplace_back(g.distance_between(id, candidate), candidate);
             };
             for (std::uint32_t j = 0; j < n; j++) {
                 std::uint32_t neighbour = neighbours[j];
-                if (neighbour >= count) continue;
-                if (!g.deleted(neighbour)) {
-                    offer(neighbour);
-                } else if (g.level(neighbour) >= level_number) {
+                if (neighbour < count && g.deleted(neighbour) && g.level(neighbour) >= level_number) {
                     std::uint32_t m = g.copy_list(neighbour, level_number, second_hop.data());
                     for (std::uint32_t k = 0; k < m; k++) offer(second_hop[k]);
                 }
             }
+            CandidateHeap found = g.search_layer(id, g.vector(id), level_number, g.ef_construction, true);
+            while (!found.empty()) {
+                offer(found.top().second);
+                found.pop();
+            }
             const std::uint32_t limit = g.max_links(level_number);
-            distances += candidates.size() * (1 + std::size_t(limit));
-            std::vector<Candidate> chosen = g.select_neighbours(std::move(candidates), limit);
-            candidates = std::vector<Candidate>();
-            std::vector<std::uint32_t> ids;
-            for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) ids.push_back(it->second);
+            distances += g.ef_construction * limit + candidates.size() * (1 + kept.size());
+
+            std::sort(candidates.begin(), candidates.end(),
+                      [](const Candidate& a, const Candidate& b) { return a.first < b.first; });
+            for (const Candidate& candidate : candidates) {
+                if (kept.size() >= limit) break;
+                bool diverse = true;
+                for (const Candidate& k : kept)
+                    if (g.distance_between(k.second, candidate.second) < candidate.first) {
+                        diverse = false;
+                        break;
+                    }
+                if (diverse) kept.push_back(candidate);
+            }
+            std::sort(kept.begin(), kept.end(), [](const Candidate& a, const Candidate& b) { return a.first < b.first; });
+            ids.clear();
+            for (auto it = kept.rbegin(); it != kept.rend(); ++it) ids.push_back(it->second);  // farthest first, as hnswlib
             {
                 SlotGuard guard(g.locks, Impl::stripe_slot(id));
                 g.write_list(id, level_number, ids.data(), static_cast<std::uint32_t>(ids.size()));
             }
-            // New neighbours link back, as they would to a new element: the
-            // lists rewritten around a deleted element lose links to their
-            // own elements, and without these an element can end up with no
-            // way in (found by nothing).
-            for (std::uint32_t chosen_id : ids)
-                if (std::find(neighbours.begin(), neighbours.begin() + n, chosen_id) == neighbours.begin() + n) {
-                    g.add_back_link(chosen_id, id, level_number);
+            for (const Candidate& k : kept)
+                if (std::find(neighbours.begin(), neighbours.begin() + n, k.second) == neighbours.begin() + n) {
+                    g.add_back_link(k.second, id, level_number);
                     distances += limit * (1 + std::size_t(limit));
                 }
             step.rewritten++;

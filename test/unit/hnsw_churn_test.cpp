@@ -8,9 +8,11 @@
 // repair (inserts running while VACUUM is between its two passes), repair
 // (VACUUM's cleanup), then insert the other half.
 //
-// Measured before element reuse and the repair's back links (same data):
-// uniform recall@10 0.944 against 0.9675 fresh; clustered rows found by their
-// own vector 0.9959 against 0.9999; 27,200 elements for 8,000 live rows.
+// Measured (same data) before element reuse and the repair that keeps live
+// neighbours, searches for replacements and links back: uniform recall@10
+// 0.944 against 0.9675 fresh; clustered rows found by their own vector 0.9959
+// against 0.9999; 27,200 elements for 8,000 live rows. After: uniform 0.976
+// (better than fresh), clustered 0.9990 and 0.9985; 8,800 elements.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -123,7 +125,8 @@ ChurnOutcome churn(lhv_test::DataKind kind, std::size_t initial, std::size_t bat
     return ChurnOutcome{measure(graph, w, live), measure(*fresh.graph, w, live), graph.size(), live_labels.size()};
 }
 
-void check(const char* name, const ChurnOutcome& o, std::size_t initial, std::size_t batch) {
+void check(const char* name, const ChurnOutcome& o, std::size_t initial, std::size_t batch,
+           double recall_tolerance) {
     std::printf("%s: churned found-by-own-vector %.4f recall@10 %.4f reachable %zu | fresh %.4f %.4f %zu | "
                 "%u elements for %zu live rows\n",
                 name, o.churned.self_found, o.churned.recall, o.churned.reachable, o.fresh.self_found,
@@ -131,20 +134,21 @@ void check(const char* name, const ChurnOutcome& o, std::size_t initial, std::si
     // Every live row stays findable as well as after a fresh build.
     EXPECT_GE(o.churned.self_found, o.fresh.self_found - 0.003);
     EXPECT_GE(o.churned.reachable + 3, o.fresh.reachable);
-    // recall@10 at a low ef: within 0.025 (measured gaps: uniform 0.017 to
-    // 0.020 over three seeds, clustered 0.001).
-    EXPECT_GE(o.churned.recall, o.fresh.recall - 0.025);
+    EXPECT_GE(o.churned.recall, o.fresh.recall - recall_tolerance);
     // Memory is reused: at most the live rows plus the deletes of one round
     // not yet repaired (without reuse: initial + rounds x batch elements).
     EXPECT_LE(o.elements, initial + batch);
 }
 
 TEST(HnswChurn, UniformMatchesFreshBuild) {
-    check("uniform", churn(lhv_test::DataKind::Uniform, 8000, 1600, 12, 24), 8000, 1600);
+    // Uniform data shows a repair's loss of recall soonest: 0.005 tells the
+    // heuristic-only repair (0.9650 against 0.9735 here) from this one (0.9795).
+    check("uniform", churn(lhv_test::DataKind::Uniform, 5000, 1000, 10, 24), 5000, 1000, 0.005);
 }
 
 TEST(HnswChurn, ClusteredMatchesFreshBuild) {
-    check("clustered", churn(lhv_test::DataKind::Clustered, 8000, 1600, 12, 24), 8000, 1600);
+    // Separate clusters show lost reachability soonest, on more rounds.
+    check("clustered", churn(lhv_test::DataKind::Clustered, 8000, 1600, 12, 24), 8000, 1600, 0.01);
 }
 
 }  // namespace
