@@ -136,33 +136,37 @@ public:
     bool is_deleted(std::uint32_t id) const;
 
     // A repair pass rewires every neighbour list that points at deleted
-    // elements, choosing replacements with hnswlib's heuristic (and adding
-    // the back links an insert would), and moves the entry point off a
-    // deleted element. It is begin_repair(), repair_range() steps over every
-    // element (those added meanwhile included), repair_entry_point(), then
-    // finish_repair(): the elements deleted before begin_repair() are then
-    // named by no list, and add() may reuse them. repair() does it all at
-    // once and returns the number of lists rewritten. All of it needs
-    // writers excluded, as below.
+    // elements (and adds the back links an insert would), and moves the
+    // entry point off deleted elements. It is begin_repair(), repair_range()
+    // steps over [0, end), then finish_repair(): the elements deleted before
+    // begin_repair() are then named by no list, and add() may reuse them.
+    // Elements added during the pass need no rewiring: they link only to
+    // live elements, since the entry point is live from begin_repair() on;
+    // those claimed before it (an add in flight) are in the range, and a step
+    // reaches them once they are published. repair() does it all at once and
+    // returns the number of lists rewritten. Each call needs writers excluded.
     std::size_t repair();
-    // Returns how many deleted elements the pass will make reusable.
-    std::uint32_t begin_repair();
+    struct RepairPass {
+        std::uint32_t end;       // the range to rewire is [0, end)
+        std::uint32_t deleted;   // elements the pass will make reusable
+    };
+    RepairPass begin_repair();
     void finish_repair();
 
     // One bounded step of a repair pass, so that a caller can let writers in
     // and check for a cancel between steps: rewires the lists of elements
     // from first_id on, at most max_elements of them, stopping early after
     // the element during which about max_distances distances were computed
-    // (always at least one element). Each step leaves the graph consistent;
-    // elements added between steps simply join the range. Needs writers
-    // excluded for the step. next_id is size() (or first_id, if larger) once
-    // the range reaches the end.
+    // or max_microseconds passed (always at least one element). Each step
+    // leaves the graph consistent; elements added between steps simply join
+    // the range. Needs writers excluded for the step. next_id is size() (or
+    // first_id, if larger) once the range reaches the end.
     struct RepairStep {
         std::uint32_t next_id;   // where the next step starts
         std::size_t rewritten;   // lists this step rewrote
     };
     RepairStep repair_range(std::uint32_t first_id, std::uint32_t max_elements,
-                            std::size_t max_distances = SIZE_MAX);
+                            std::size_t max_distances = SIZE_MAX, std::uint64_t max_microseconds = UINT64_MAX);
 
     // Moves the entry point off a deleted element, onto the live element of
     // the highest level. Returns true if it moved. Needs writers excluded.

@@ -3,6 +3,7 @@
 // elements (rewiring neighbour lists with hnswlib's heuristic, moving the
 // entry point off a deleted element).
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <unordered_set>
 
@@ -35,8 +36,9 @@ bool HnswGraph::is_deleted(std::uint32_t id) const {
 // chosen well when they were linked, and among them are the rare long links
 // that keep separate clusters reachable: re-choosing the whole list among
 // many close candidates prunes those away). The candidates are the live
-// neighbours of its deleted neighbours and what a search of that level from
-// the element itself finds (ef_construction, as an insert); nearest first,
+// neighbours of its deleted neighbours and, when the list lost much, what a
+// search of that level from the element itself finds (ef_construction, as
+// an insert); nearest first,
 // each is kept if it is nearer to the element than to every neighbour kept
 // so far (hnswlib's heuristic, against the whole list). New neighbours then
 // link back, as they would to a new element: without those links an element
@@ -44,9 +46,17 @@ bool HnswGraph::is_deleted(std::uint32_t id) const {
 //
 // Stops after `max_elements` elements, or after the element during which
 // about `max_distances` distances were computed (an estimate counting the
-// search, the heuristic and the back links), so that a step's time is bounded.
+// search, the heuristic and the back links) or `max_microseconds` passed, so
+// that a step's time is bounded.
 HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint32_t max_elements,
-                                              std::size_t max_distances) {
+                                              std::size_t max_distances, std::uint64_t max_microseconds) {
+    const auto started = std::chrono::steady_clock::now();
+    auto out_of_time = [&] {
+        return max_microseconds != UINT64_MAX &&
+               std::uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                                   started)
+                                 .count()) >= max_microseconds;
+    };
     Impl& g = *impl_;
     const std::uint32_t count = g.size();
     RepairStep step{first_id, 0};
@@ -94,13 +104,21 @@ HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint3
                     for (std::uint32_t k = 0; k < m; k++) offer(second_hop[k]);
                 }
             }
-            CandidateHeap found = g.search_layer(id, g.vector(id), level_number, g.ef_construction, true);
-            while (!found.empty()) {
-                offer(found.top().second);
-                found.pop();
-            }
             const std::uint32_t limit = g.max_links(level_number);
-            distances += g.ef_construction * limit + candidates.size() * (1 + kept.size());
+            // The search costs about an insert: only for a list that lost a
+            // fifth of its entries or kept fewer than M/2 (the 2-hop
+            // candidates fill small losses as well, at a fraction of the cost).
+            const std::size_t lost = n - kept.size();
+            const bool search = lost * 5 >= n || kept.size() < g.max_m / 2;
+            if (search) {
+                CandidateHeap found = g.search_layer(id, g.vector(id), level_number, g.ef_construction, true);
+                while (!found.empty()) {
+                    offer(found.top().second);
+                    found.pop();
+                }
+                distances += g.ef_construction * limit;
+            }
+            distances += candidates.size() * (1 + kept.size());
 
             std::sort(candidates.begin(), candidates.end(),
                       [](const Candidate& a, const Candidate& b) { return a.first < b.first; });
@@ -129,6 +147,7 @@ HnswGraph::RepairStep HnswGraph::repair_range(std::uint32_t first_id, std::uint3
             step.rewritten++;
         }
         id++;
+        if (out_of_time()) break;
     }
     step.next_id = id;
     return step;
@@ -152,29 +171,31 @@ bool HnswGraph::repair_entry_point() {
     return true;
 }
 
-std::uint32_t HnswGraph::begin_repair() {
+HnswGraph::RepairPass HnswGraph::begin_repair() {
     Impl& g = *impl_;
+    // From now on no insert links to a deleted entry point.
+    repair_entry_point();
     SlotGuard guard(g.locks, kGrowthSlot);
     g.list_move_all(g.header->pending, g.header->repairing);
-    return g.header->repairing.count;
+    return RepairPass{g.claimed(), g.header->repairing.count};
 }
 
 void HnswGraph::finish_repair() {
     Impl& g = *impl_;
+    repair_entry_point();
     SlotGuard guard(g.locks, kGrowthSlot);
     g.list_move_all(g.header->repairing, g.header->free);
 }
 
 std::size_t HnswGraph::repair() {
-    begin_repair();
+    const RepairPass pass = begin_repair();
     std::size_t rewritten = 0;
     std::uint32_t next = 0;
-    while (next < size()) {
-        RepairStep step = repair_range(next, size() - next);
+    while (next < pass.end && next < size()) {
+        RepairStep step = repair_range(next, std::min(pass.end, size()) - next);
         rewritten += step.rewritten;
         next = step.next_id;
     }
-    repair_entry_point();
     finish_repair();
     return rewritten;
 }

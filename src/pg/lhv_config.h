@@ -56,10 +56,10 @@
 
 // VACUUM's repair of neighbour lists runs in steps, each under the slot's
 // exclusive lock (inserts wait for one step at most): at most this many
-// elements per step, and about this much work, counted as distances
-// computed x (dimension + 64), a few milliseconds on one core.
+// elements per step, and at most about this long (the element being
+// rewired when the time is up is finished first).
 #define LHV_REPAIR_STEP_ELEMENTS 4096
-#define LHV_REPAIR_STEP_WORK (8 * 1024 * 1024)
+#define LHV_REPAIR_STEP_MICROSECONDS 5000
 // After a step that inserts waited for, VACUUM pauses this long (us) so that
 // they get the lock before its next step (LWLocks are not fair).
 #define LHV_REPAIR_HANDOFF_US 1000

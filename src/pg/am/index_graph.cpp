@@ -385,20 +385,19 @@ void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
     // The pass covers the elements deleted before it begins; they become
     // reusable when it ends (a cancelled pass leaves them to the next one).
     LWLockAcquire(lock, LW_EXCLUSIVE);
+    lhv::HnswGraph::RepairPass pass{0, 0};
     bool valid = lhv::pg::lhv_guard([&] {
         if (!lhv::pg::registry_still_valid(ref->entry))
             return false;
-        ref->graph->begin_repair();
+        pass = ref->graph->begin_repair();
         return true;
     });
     LWLockRelease(lock);
-    // Bounded steps, each under the exclusive lock: an insert waits for one
-    // step at most, and between steps, with no lock held, VACUUM can be
-    // cancelled (each step leaves the graph consistent) or delayed. Elements
-    // inserted meanwhile join the range, so that at the end no list names
-    // an element this pass makes reusable.
-    const size_t max_distances =
-        Max(size_t(64), size_t(LHV_REPAIR_STEP_WORK) / (ref->graph->params().dimension + 64));
+    // Bounded steps over the elements there when the pass began, each under
+    // the exclusive lock: an insert waits for one step at most, and between
+    // steps, with no lock held, VACUUM can be cancelled (each step leaves the
+    // graph consistent) or delayed. Elements inserted meanwhile link only to
+    // live elements (see HnswGraph::begin_repair).
     uint32 next = 0;
     uint64 steps = 0, rewritten = 0;
     double longest_ms = 0;
@@ -414,19 +413,18 @@ void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
         valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref->entry); });
         if (valid) {
             done = lhv::pg::lhv_guard([&] {
-                uint32 size = ref->graph->size();
-                if (next < size) {
+                // An insert in flight when the pass began publishes its id soon.
+                uint32 reachable_end = Min(pass.end, ref->graph->size());
+                if (next < reachable_end) {
                     lhv::HnswGraph::RepairStep step =
-                        ref->graph->repair_range(next, Min(size - next, uint32(LHV_REPAIR_STEP_ELEMENTS)),
-                                                 max_distances);
+                        ref->graph->repair_range(next, Min(reachable_end - next, uint32(LHV_REPAIR_STEP_ELEMENTS)),
+                                                 SIZE_MAX, LHV_REPAIR_STEP_MICROSECONDS);
                     next = step.next_id;
                     rewritten += step.rewritten;
                     steps++;
                 }
-                if (next < ref->graph->size())
+                if (next < pass.end)
                     return false;
-                // The last step: still under the lock, no insert added to the range.
-                ref->graph->repair_entry_point();
                 ref->graph->finish_repair();
                 return true;
             });
@@ -437,8 +435,9 @@ void lhv_graph_repair(Relation index, const LhvGraphRef* ref)
         // An LWLock is not fair: released and taken again at once, it would
         // go on to this backend before a woken waiter runs. Let waiters in.
         bool waiters = !proclist_is_empty(&lock->waiters);
+        bool behind_inserts = valid && !done && next >= ref->graph->size();
         LWLockRelease(lock);
-        if (waiters && !done)
+        if ((waiters || behind_inserts) && !done)
             pg_usleep(LHV_REPAIR_HANDOFF_US);
     }
     if (!valid)
