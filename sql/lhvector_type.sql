@@ -35,11 +35,19 @@ FROM (SELECT CASE i % 6
                  WHEN 1 THEN ((random() - 0.5) * 10 ^ (random() * 76 - 38))::real::text
                  WHEN 2 THEN ((random() - 0.5) * 10 ^ (random() * 600 - 300))::float8::text
                  WHEN 3 THEN round(((random() - 0.5) * 100000)::numeric, (random() * 8)::int)::text
-                 WHEN 4 THEN (random() * 16777216)::int::text || 'e' || ((random() * 24)::int - 12)
+                 WHEN 4 THEN (random() * 9e15)::bigint::text || 'e' || ((random() * 50)::int - 36)
                  ELSE '0.' || lpad((random() * 100000000)::bigint::text, (random() * 12)::int + 1, '0')
              END AS s
       FROM generate_series(1, 6000) i) g
 WHERE s::float8 BETWEEN -3.4e38 AND 3.4e38 AND (s::float8 = 0 OR abs(s::float8) > 1.2e-38);
+-- Halfway between two floats, ties go to even; just above, up. The last
+-- two are 2e-16 below and 8e-16 above the midpoint 8 + 2^-21: the nearest
+-- double is the midpoint itself, so rounding that double to float would tie
+-- to 8 for both; they must read as real reads them.
+SELECT '[16777217,16777219,16777217.00000001,-16777217,0.1,3.4028235e38,8.000000476837158,8.000000476837159]'::lhvector::real[]
+     = '{16777217,16777219,16777217.00000001,-16777217,0.1,3.4028235e38,8.000000476837158,8.000000476837159}'::real[]
+       AS ties_as_real,
+       '[16777217,16777219,16777217.00000001,8.000000476837158,8.000000476837159]'::lhvector AS ties;
 SELECT lhvector_dims('[1,2,3]'), lhvector_dims(array_fill(1, ARRAY[16000])::lhvector);
 
 -- Text errors: 22P02 for syntax, 22000 for the vector's rules, 22003 out of

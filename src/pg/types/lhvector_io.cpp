@@ -7,7 +7,8 @@
 // literal): it parses straight into the result, with no array machinery, and
 // takes a correctly rounded fast path for short decimals before falling back
 // to strtof, which float4in also uses, so a component reads exactly as the
-// same text read as real.
+// same text read as real. The fast path covers decimals of up to 15-16
+// significant digits: what clients print for float4 and float8 values.
 extern "C" {
 #include "postgres.h"
 
@@ -97,19 +98,32 @@ inline bool ends_component(char c)
     pg_unreachable();
 }
 
-// Powers of ten a float holds exactly (5^10 < 2^24).
-constexpr float kExactPowersOfTen[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
-                                       1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
-constexpr int kMaxExactPower = 10;
-// Integers up to 2^24 are exact floats.
-constexpr uint32 kMaxExactMantissa = 1u << 24;
+// Powers of ten a double holds exactly (5^22 < 2^53).
+constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+constexpr int kMaxExactPower = 22;
+// Integers up to 2^53 are exact doubles.
+constexpr uint64 kMaxExactMantissa = uint64(1) << 53;
 
-// Clinger's fast path: a decimal [sign] digits [. digits] [e [sign] digits]
-// whose digits form an integer m <= 2^24 and whose scale 10^k has
-// |k| <= 10 is m * 10^k or m / 10^k, both exact operands, so one IEEE
-// operation rounds the exact value correctly, as strtof does. Returns the
-// end of the component, or nullptr when the text is not such a decimal (the
-// caller then uses strtof).
+// True if `d` lies exactly halfway between two adjacent floats: the 29
+// mantissa bits a float drops are 1 followed by zeros.
+inline bool is_float_midpoint(double d)
+{
+    uint64 bits;
+    memcpy(&bits, &d, sizeof(bits));
+    return (bits & ((uint64(1) << 29) - 1)) == (uint64(1) << 28);
+}
+
+// Clinger's fast path, then one rounding to float. A decimal [sign] digits
+// [. digits] [e [sign] digits] whose digits form an integer m <= 2^53 and
+// whose scale 10^k has |k| <= 22 is m * 10^k or m / 10^k of two exact
+// doubles: one IEEE operation gives d, the double nearest the exact value x.
+// Every float midpoint is a double, so unless d is itself a midpoint, x and
+// d lie on the same side of every midpoint and (float)d is the float nearest
+// x, as strtof gives; a midpoint d falls back to strtof. Such values are
+// within float's normal range (1e-22 .. 9e37). Returns the end of the
+// component, or nullptr when the text is not such a decimal.
 const char* parse_fast_decimal(const char* p, float* out)
 {
     bool negative = false;
@@ -117,18 +131,18 @@ const char* parse_fast_decimal(const char* p, float* out)
         negative = *p == '-';
         p++;
     }
-    uint32 mantissa = 0;
+    uint64 mantissa = 0;
     int scale = 0;
     bool any_digit = false;
     for (; is_digit(*p); p++) {
-        mantissa = mantissa * 10 + uint32(*p - '0');
+        mantissa = mantissa * 10 + uint64(*p - '0');
         if (mantissa > kMaxExactMantissa)
             return nullptr;
         any_digit = true;
     }
     if (*p == '.') {
         for (p++; is_digit(*p); p++) {
-            mantissa = mantissa * 10 + uint32(*p - '0');
+            mantissa = mantissa * 10 + uint64(*p - '0');
             if (mantissa > kMaxExactMantissa)
                 return nullptr;
             scale--;
@@ -157,14 +171,17 @@ const char* parse_fast_decimal(const char* p, float* out)
     if (!ends_component(*p) && *p != '\0')
         return nullptr;  // hexadecimal, or junk strtof may treat differently
     float value;
-    if (mantissa == 0)
+    if (mantissa == 0) {
         value = 0.0f;
-    else if (scale < -kMaxExactPower || scale > kMaxExactPower)
-        return nullptr;
-    else if (scale >= 0)
-        value = float(mantissa) * kExactPowersOfTen[scale];
-    else
-        value = float(mantissa) / kExactPowersOfTen[-scale];
+    } else {
+        if (scale < -kMaxExactPower || scale > kMaxExactPower)
+            return nullptr;
+        double d = scale >= 0 ? double(mantissa) * kExactPowersOfTen[scale]
+                              : double(mantissa) / kExactPowersOfTen[-scale];
+        if (is_float_midpoint(d))
+            return nullptr;
+        value = float(d);
+    }
     *out = negative ? -value : value;
     return p;
 }
