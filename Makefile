@@ -7,7 +7,9 @@
 #
 # The engine's unit tests build with CMake (CMakeLists.txt), not here.
 
-EXTENSION = lhv
+# lhv_pgvector (operator classes for pgvector's vector) is a second extension,
+# so that lhv itself never requires pgvector.
+EXTENSION = lhv lhv_pgvector
 MODULE_big = lhv
 # The one source of the version number is lhv.control.
 EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))lhv.control)
@@ -17,7 +19,7 @@ PG_SRCS = $(wildcard src/pg/*.cpp src/pg/*/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 HEADERS = $(wildcard src/core/*.h) $(wildcard src/pg/*.h src/pg/*/*.h)
 
-DATA = $(wildcard lhv--*.sql)
+DATA = $(wildcard lhv--*.sql) $(wildcard lhv_pgvector--*.sql)
 REGRESS = $(patsubst sql/%.sql,%,$(wildcard sql/*.sql))
 REGRESS_OPTS = --load-extension=lhv
 

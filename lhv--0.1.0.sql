@@ -151,6 +151,127 @@ CREATE OPERATOR CLASS lhv_cosine_ops FOR TYPE real[] USING lhv AS
     OPERATOR 1 <=> (real[], real[]) FOR ORDER BY float_ops,
     FUNCTION 1 lhv_cosine_metric(internal);
 
+-- ==== The lhvector type ====
+-- lhv's own vector type: pgvector's text ('[1,2,3]') and binary formats and
+-- pgvector's in-memory layout (so lhv reads it and pgvector's vector alike),
+-- a dimension typmod (lhvector(784)), casts from and to arrays, the distance
+-- operators and lhv operator classes. Its name cannot clash with pgvector's
+-- types (vector, halfvec, sparsevec) when both extensions are installed.
+
+CREATE TYPE lhvector;
+
+CREATE FUNCTION lhvector_in(cstring, oid, integer) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_out(lhvector) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_recv(internal, oid, integer) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_send(lhvector) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_typmod_in(cstring[]) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_typmod_out(integer) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- STORAGE EXTERNAL, as pgvector's vector: never compressed (vectors barely
+-- compress, and a failed attempt costs about as much as the write), moved
+-- out of line only when a row passes 2 KB. For up to 2,000 dimensions a
+-- column with SET STORAGE PLAIN is cheaper still, to write and to read back
+-- (no TOAST fetch per returned row): bench/storage.py measured all four
+-- (README.md, "Storage"). PLAIN cannot be the type's default: a type stored
+-- PLAIN can never be toasted, so rows above a page could not be stored.
+CREATE TYPE lhvector (
+    INPUT = lhvector_in,
+    OUTPUT = lhvector_out,
+    RECEIVE = lhvector_recv,
+    SEND = lhvector_send,
+    TYPMOD_IN = lhvector_typmod_in,
+    TYPMOD_OUT = lhvector_typmod_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = external
+);
+COMMENT ON TYPE lhvector IS 'single-precision vector of 1 to 16000 dimensions (lhv)';
+
+CREATE FUNCTION lhvector_dims(lhvector) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_dims(lhvector) IS 'number of dimensions';
+
+-- The typmod: a value stored into lhvector(n) must have n dimensions.
+CREATE FUNCTION lhvector(lhvector, integer, boolean) RETURNS lhvector
+    AS 'MODULE_PATHNAME', 'lhvector_apply_typmod' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (lhvector AS lhvector) WITH FUNCTION lhvector(lhvector, integer, boolean) AS IMPLICIT;
+
+-- Casts from the arrays applications hold vectors in, and back. Assignment
+-- casts: INSERT and UPDATE convert by themselves, expressions say ::lhvector.
+CREATE FUNCTION lhvector(real[], integer, boolean) RETURNS lhvector
+    AS 'MODULE_PATHNAME', 'lhvector_from_real_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector(double precision[], integer, boolean) RETURNS lhvector
+    AS 'MODULE_PATHNAME', 'lhvector_from_double_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector(numeric[], integer, boolean) RETURNS lhvector
+    AS 'MODULE_PATHNAME', 'lhvector_from_numeric_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector(integer[], integer, boolean) RETURNS lhvector
+    AS 'MODULE_PATHNAME', 'lhvector_from_integer_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_to_real_array(lhvector) RETURNS real[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_to_double_array(lhvector) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_to_numeric_array(lhvector) RETURNS numeric[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_to_integer_array(lhvector) RETURNS integer[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE CAST (real[] AS lhvector) WITH FUNCTION lhvector(real[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (double precision[] AS lhvector)
+    WITH FUNCTION lhvector(double precision[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (numeric[] AS lhvector) WITH FUNCTION lhvector(numeric[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (integer[] AS lhvector) WITH FUNCTION lhvector(integer[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (lhvector AS real[]) WITH FUNCTION lhvector_to_real_array(lhvector) AS ASSIGNMENT;
+CREATE CAST (lhvector AS double precision[])
+    WITH FUNCTION lhvector_to_double_array(lhvector) AS ASSIGNMENT;
+CREATE CAST (lhvector AS numeric[]) WITH FUNCTION lhvector_to_numeric_array(lhvector) AS ASSIGNMENT;
+CREATE CAST (lhvector AS integer[]) WITH FUNCTION lhvector_to_integer_array(lhvector) AS ASSIGNMENT;
+
+-- Distance operators on lhvector, as on real[] (double precision over the
+-- exact components), plus <+> (L1), which no lhv index serves. The functions
+-- have names of their own: overloading lhv_l2_distance and the others would
+-- make a call with two untyped literals ambiguous.
+CREATE FUNCTION lhvector_l2_distance(lhvector, lhvector) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_l2_distance(lhvector, lhvector) IS 'Euclidean distance';
+CREATE FUNCTION lhvector_cosine_distance(lhvector, lhvector) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_cosine_distance(lhvector, lhvector) IS '1 - cosine similarity';
+CREATE FUNCTION lhvector_negative_inner_product(lhvector, lhvector) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_negative_inner_product(lhvector, lhvector) IS 'negative inner product';
+CREATE FUNCTION lhvector_l1_distance(lhvector, lhvector) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_l1_distance(lhvector, lhvector) IS 'taxicab distance';
+
+CREATE OPERATOR <-> (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_l2_distance, COMMUTATOR = '<->'
+);
+CREATE OPERATOR <=> (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_cosine_distance, COMMUTATOR = '<=>'
+);
+CREATE OPERATOR <#> (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_negative_inner_product, COMMUTATOR = '<#>'
+);
+CREATE OPERATOR <+> (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_l1_distance, COMMUTATOR = '<+>'
+);
+
+CREATE OPERATOR CLASS lhvector_l2_ops FOR TYPE lhvector USING lhv AS
+    OPERATOR 1 <-> (lhvector, lhvector) FOR ORDER BY float_ops,
+    FUNCTION 1 lhv_l2_metric(internal);
+CREATE OPERATOR CLASS lhvector_ip_ops FOR TYPE lhvector USING lhv AS
+    OPERATOR 1 <#> (lhvector, lhvector) FOR ORDER BY float_ops,
+    FUNCTION 1 lhv_ip_metric(internal);
+CREATE OPERATOR CLASS lhvector_cosine_ops FOR TYPE lhvector USING lhv AS
+    OPERATOR 1 <=> (lhvector, lhvector) FOR ORDER BY float_ops,
+    FUNCTION 1 lhv_cosine_metric(internal);
+
 -- ==== Named indexes ====
 -- The API of a small vector service: named indexes with string ids, a vector
 -- and optional JSON metadata per id. A named index is an ordinary table

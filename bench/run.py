@@ -1,7 +1,10 @@
 """run.py: lhv against stock hnswlib (in-process) and pgvector, in one run.
 
-For each data set (Fashion-MNIST, 60,000 x 784, L2; a synthetic clustered set,
-1,000,000 x 128, cosine) and each system it measures build time, index size,
+The SQL systems: lhv on real[], lhv on its own lhvector type, lhv on
+pgvector's vector columns (lhv_pgvector), and pgvector's HNSW (the last two
+only where pgvector is installed). For each data set (Fashion-MNIST,
+60,000 x 784, L2; a synthetic clustered set, 1,000,000 x 128, cosine) and
+each system it measures the binary COPY of the table, build time, index size,
 an ef_search sweep (recall@10, queries/s, p50/p99 latency; one client through a
 server-side prepared statement, and as many clients as cores), the single-row
 INSERT rate into a table whose index holds 50,000 rows, and for lhv its
@@ -54,10 +57,26 @@ def scalar(cur, sql, args=None):
 # ---------------------------------------------------------------- systems ---
 
 class SqlSystem:
-    """What differs between lhv and pgvector: types, operators, GUCs, DDL."""
+    """What differs between the SQL systems: column type, operators, GUCs, DDL.
+
+    - lhv: lhv on real[] (lhv_l2_ops, ...);
+    - lhv-lhvector: lhv on its own type, lhvector(dim), with the column's
+      STORAGE PLAIN as README.md recommends up to 2,000 dimensions;
+    - lhv-vector: lhv on pgvector's vector(dim) through lhv_pgvector
+      (lhv_vector_l2_ops, ...), pgvector's table and operators unchanged;
+    - pgvector: pgvector's HNSW on vector(dim).
+    """
+
+    COLUMN = {"lhv": "real[]", "lhv-lhvector": "lhvector", "lhv-vector": "vector", "pgvector": "vector"}
+    OPS = {"lhv": "lhv_{}_ops", "lhv-lhvector": "lhvector_{}_ops", "lhv-vector": "lhv_vector_{}_ops",
+           "pgvector": "vector_{}_ops"}
 
     def __init__(self, name, metric, dim, table):
         self.name, self.metric, self.dim, self.table = name, metric, dim, table
+
+    @property
+    def is_lhv(self):
+        return self.name.startswith("lhv")
 
     @property
     def op(self):
@@ -68,10 +87,13 @@ class SqlSystem:
         return "{" + body + "}" if self.name == "lhv" else "[" + body + "]"
 
     def param_type(self):
-        return "real[]" if self.name == "lhv" else "vector"
+        return self.COLUMN[self.name]
+
+    def column_type(self):
+        return "real[]" if self.name == "lhv" else f"{self.COLUMN[self.name]}({self.dim})"
 
     def set_ef(self, ef):
-        return f"SET {'lhv' if self.name == 'lhv' else 'hnsw'}.ef_search = {ef}"
+        return f"SET {'lhv' if self.is_lhv else 'hnsw'}.ef_search = {ef}"
 
     def prepare(self):
         return (f"PREPARE knn({self.param_type()}) AS SELECT id FROM {self.table} "
@@ -79,25 +101,22 @@ class SqlSystem:
 
     def create_index(self, table=None):
         table = table or self.table
-        if self.name == "lhv":
-            ops = {"l2": "lhv_l2_ops", "cosine": "lhv_cosine_ops"}[self.metric]
-            using = "lhv"
-        else:
-            ops = {"l2": "vector_l2_ops", "cosine": "vector_cosine_ops"}[self.metric]
-            using = "hnsw"
+        ops = self.OPS[self.name].format(self.metric)
+        using = "lhv" if self.is_lhv else "hnsw"
         return (f"CREATE INDEX {table}_v ON {table} USING {using} (v {ops}) "
                 f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
 
-    def create_table(self, cur, table, source, rows):
-        """Creates `table` (id, v) holding the first `rows` rows of `source` (an lhv real[] table)."""
+    def create_table(self, cur, table, vectors):
+        """Creates `table` (id, v) and loads `vectors` (ids 1..n) with binary COPY; returns the COPY's seconds."""
         cur.execute(f"DROP TABLE IF EXISTS {table}")
-        if self.name == "lhv":
-            cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v real[] NOT NULL)")
-            cur.execute(f"INSERT INTO {table} SELECT id, v FROM {source} WHERE id <= {rows}")
-        else:
-            cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v vector({self.dim}) NOT NULL)")
-            cur.execute(f"INSERT INTO {table} SELECT id, v::vector({self.dim}) FROM {source} WHERE id <= {rows}")
+        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v {self.column_type()} NOT NULL)")
+        if self.name == "lhv-lhvector":
+            cur.execute(f"ALTER TABLE {table} ALTER COLUMN v SET STORAGE PLAIN")
+        t0 = time.perf_counter()
+        copy_vectors(cur, table, vectors, fmt="real[]" if self.name == "lhv" else "vector")
+        seconds = time.perf_counter() - t0
         cur.execute(f"VACUUM ANALYZE {table}")
+        return seconds
 
 
 # ------------------------------------------------------------ SQL clients ---
@@ -247,12 +266,13 @@ def timed_build(cur, system, table=None):
     return time.perf_counter() - t0
 
 
-def insert_rate(host, system, source, base_rows, vectors, max_rows, max_seconds):
-    """Single-row autocommit INSERTs into a table whose index holds `base_rows` rows."""
+def insert_rate(host, system, base, base_rows, max_rows, max_seconds):
+    """Single-row autocommit INSERTs of base[base_rows:] into a table whose index holds base[:base_rows]."""
     conn = connect(host)
     cur = conn.cursor()
-    table = f"ins_{system.name}"
-    system.create_table(cur, table, source, base_rows)
+    table = f"ins_{system.name.replace('-', '_')}"
+    system.create_table(cur, table, base[:base_rows])
+    vectors = base[base_rows:]
     build = timed_build(cur, system, table)
     cur.execute(f"PREPARE ins(int, {system.param_type()}) AS INSERT INTO {table} (id, v) VALUES ($1, $2)")
     literals = [system.literal(v) for v in vectors[:max_rows]]
@@ -311,7 +331,8 @@ def lhv_memory(host, system, literals, counts=(1, 16)):
 
 def pg_ctl(datadir, action):
     cmd = ["pg_ctl", "-D", datadir, "-w", "-m", "fast", "-l", os.path.join(os.path.dirname(datadir), "server.log"), action]
-    bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+    bindir = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"], capture_output=True,
+                            text=True).stdout.strip()
     cmd[0] = os.path.join(bindir, "pg_ctl")
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
@@ -379,6 +400,8 @@ def run_hnswlib(binary, name, base, queries, truth, metric, efs, repeats, build_
 
 
 RECALL_THRESHOLDS = (0.99, 0.95, 0.90)
+# The lhv systems (see SqlSystem), each compared with pgvector and hnswlib.
+LHV_SYSTEMS = ("lhv", "lhv-lhvector", "lhv-vector")
 
 
 def best_qps(sweep, key="qps", floor=0.99):
@@ -390,6 +413,24 @@ def best_qps(sweep, key="qps", floor=0.99):
 
 
 # --------------------------------------------------------------- data set ---
+
+def lhv_variant(host, cur, args, spec, system, base, queries, truth, load, how):
+    """Build, sweep and INSERT rate of lhv on an already loaded table (lhvector or pgvector's vector)."""
+    clients = os.cpu_count()
+    build = timed_build(cur, system)
+    size = int(scalar(cur, 'SELECT graph_bytes FROM lhv_indexes WHERE "index" = %s::regclass',
+                      (f"{system.table}_v",)))
+    log(f"{system.name}: built in {build:.1f} s, graph {size} B")
+    entry = {"how": how, "build_seconds": build, "load_seconds": load,
+             "build_threads": int(scalar(cur, "SHOW lhv.build_threads")) or clients, "size_bytes": size}
+    entry.update(sql_sweep(host, system, [system.literal(q) for q in queries], truth, args.efs, args.repeats,
+                           clients))
+    if spec["insert"]:
+        entry["insert"] = insert_rate(host, system, base, spec["insert_base"], args.insert_rows,
+                                      args.insert_seconds)
+    cur.execute(f"DROP INDEX {system.table}_v")
+    return entry
+
 
 def bench_dataset(args, spec, host, have_pgvector):
     name, metric = spec["name"], spec["metric"]
@@ -426,11 +467,8 @@ def bench_dataset(args, spec, host, have_pgvector):
     # lhv
     t0 = time.perf_counter()
     lhv = SqlSystem("lhv", metric, dim, source)
-    cur.execute(f"DROP TABLE IF EXISTS {source}")
-    cur.execute(f"CREATE TABLE {source} (id int PRIMARY KEY, v real[] NOT NULL)")
-    copy_vectors(cur, source, base)
-    cur.execute(f"VACUUM ANALYZE {source}")
-    log(f"lhv: loaded {n} rows in {time.perf_counter() - t0:.1f} s")
+    load = lhv.create_table(cur, source, base)
+    log(f"lhv: loaded {n} rows in {load:.1f} s (binary COPY)")
     build = timed_build(cur, lhv)
     cur.execute("SELECT graph_bytes, total_bytes FROM lhv_memory")
     graph_bytes, total_bytes = cur.fetchone()
@@ -445,32 +483,44 @@ def bench_dataset(args, spec, host, have_pgvector):
     snapshot_seconds = time.perf_counter() - t_snap
     log(f"lhv: snapshot {snapshot_bytes} B, written again in {snapshot_seconds:.2f} s")
     literals = [lhv.literal(q) for q in queries]
-    entry = {"how": "lhv through SQL (PREPARE/EXECUTE)", "build_seconds": build,
+    entry = {"how": "lhv on real[] through SQL (PREPARE/EXECUTE)", "build_seconds": build, "load_seconds": load,
              "snapshot_bytes": snapshot_bytes, "snapshot_write_seconds": snapshot_seconds,
              "build_threads": int(scalar(cur, "SHOW lhv.build_threads")) or clients,
              "size_bytes": graph_bytes, "lhv_total_bytes_after_build": total_bytes}
     entry.update(sql_sweep(host, lhv, literals, truth, efs, repeats, clients))
     if spec["insert"]:
-        entry["insert"] = insert_rate(host, lhv, source, spec["insert_base"], base[spec["insert_base"]:],
-                                      args.insert_rows, args.insert_seconds)
+        entry["insert"] = insert_rate(host, lhv, base, spec["insert_base"], args.insert_rows, args.insert_seconds)
     if spec["memory"]:
         entry["memory"] = lhv_memory(host, lhv, literals)
     result["systems"]["lhv"] = entry
     phase["lhv"] = time.perf_counter() - t0
 
+    # lhv on its own type
+    t0 = time.perf_counter()
+    lv = SqlSystem("lhv-lhvector", metric, dim, f"{name.replace('-', '_')}_lhvector")
+    load = lv.create_table(cur, lv.table, base)
+    log(f"lhv-lhvector: loaded {n} rows in {load:.1f} s (binary COPY)")
+    result["systems"]["lhv-lhvector"] = lhv_variant(host, cur, args, spec, lv, base, queries, truth, load,
+                                                    "lhv on lhvector (STORAGE PLAIN) through SQL (PREPARE/EXECUTE)")
+    cur.execute(f"DROP TABLE {lv.table}")
+    phase["lhv-lhvector"] = time.perf_counter() - t0
+
     # pgvector
     if not have_pgvector:
-        log("pgvector: skipped: the vector extension is not installed in this PostgreSQL")
-        result["systems"]["pgvector"] = {"skipped": "the vector extension is not installed in this PostgreSQL"}
+        log("pgvector and lhv-vector: skipped: the vector extension is not installed in this PostgreSQL")
+        for skipped in ("pgvector", "lhv-vector"):
+            result["systems"][skipped] = {"skipped": "the vector extension is not installed in this PostgreSQL"}
     elif spec.get("pgvector_rows") == 0:
-        log(f"pgvector: skipped on {name}: {spec['pgvector_note']}")
-        result["systems"]["pgvector"] = {"skipped": spec["pgvector_note"]}
+        log(f"pgvector and lhv-vector: skipped on {name}: {spec['pgvector_note']}")
+        for skipped in ("pgvector", "lhv-vector"):
+            result["systems"][skipped] = {"skipped": spec["pgvector_note"]}
     else:
         t0 = time.perf_counter()
         table = f"{name.replace('-', '_')}_pgv"
         pgv = SqlSystem("pgvector", metric, dim, table)
         rows = spec.get("pgvector_rows") or n
-        pgv.create_table(cur, table, source, rows)
+        load = pgv.create_table(cur, table, base[:rows])
+        log(f"pgvector: loaded {rows} rows in {load:.1f} s (binary COPY)")
         cur.execute("SHOW max_parallel_maintenance_workers")
         workers = cur.fetchone()[0]
         build = timed_build(cur, pgv)
@@ -479,7 +529,7 @@ def bench_dataset(args, spec, host, have_pgvector):
         entry = {"how": f"pgvector {scalar(cur, 'SELECT extversion FROM pg_extension WHERE extname = %s', ('vector',))}"
                         " HNSW through SQL (PREPARE/EXECUTE)",
                  "build_seconds": build, "parallel_maintenance_workers": int(workers), "size_bytes": size,
-                 "rows": rows}
+                 "rows": rows, "load_seconds": load}
         if rows != n:
             entry["note"] = spec["pgvector_note"]
             sub_truth = datasets.cached_ground_truth(f"{spec['cache_name']}-first{rows}", base[:rows], queries, 100, metric)
@@ -487,11 +537,22 @@ def bench_dataset(args, spec, host, have_pgvector):
             sub_truth = truth
         entry.update(sql_sweep(host, pgv, [pgv.literal(q) for q in queries], sub_truth, efs, repeats, clients))
         if spec["insert"]:
-            entry["insert"] = insert_rate(host, pgv, source, spec["insert_base"], base[spec["insert_base"]:],
-                                          args.insert_rows, args.insert_seconds)
+            entry["insert"] = insert_rate(host, pgv, base, spec["insert_base"], args.insert_rows, args.insert_seconds)
         result["systems"]["pgvector"] = entry
-        cur.execute(f"DROP TABLE {table}")
         phase["pgvector"] = time.perf_counter() - t0
+
+        # lhv on the same pgvector table: only the index changes
+        t0 = time.perf_counter()
+        cur.execute(f"DROP INDEX {table}_v")
+        lpv = SqlSystem("lhv-vector", metric, dim, table)
+        e = lhv_variant(host, cur, args, spec, lpv, base, queries, sub_truth, load,
+                        "lhv on pgvector's vector (lhv_pgvector) through SQL (PREPARE/EXECUTE)")
+        e["rows"] = rows
+        if rows != n:
+            e["note"] = spec["pgvector_note"].replace("pgvector indexed", "lhv-vector indexed (pgvector's table)")
+        result["systems"]["lhv-vector"] = e
+        cur.execute(f"DROP TABLE {table}")
+        phase["lhv-vector"] = time.perf_counter() - t0
 
     # lhv after a restart: the graph is loaded from its snapshot at first access
     conn.close()
@@ -520,25 +581,38 @@ def headline(ds):
     def ratio(a, b):
         return a / b if a is not None and b else None
 
-    lhv = h.get("lhv_best_qps")
-    same_rows = s.get("pgvector", {}).get("rows", ds["n"]) == ds["n"]
-    for other in ("pgvector", "hnswlib", "hnswlib-native") if same_rows else ("hnswlib", "hnswlib-native"):
-        o = h.get(f"{other}_best_qps")
-        h[f"qps_lhv_over_{other}"] = ratio(lhv and lhv["qps"], o and o["qps"])
-        op = h.get(f"{other}_best_qps_parallel")
-        lp = h.get("lhv_best_qps_parallel")
-        h[f"qps_parallel_lhv_over_{other}"] = ratio(lp and lp["qps"], op and op["qps"])
+    def rows_of(system):
+        return s.get(system, {}).get("rows", ds["n"])
+
+    # Each lhv system against the others, where they indexed the same rows.
     pgv = s.get("pgvector", {})
-    if "build_seconds" in pgv and pgv.get("rows", ds["n"]) == ds["n"]:
-        h["build_lhv_over_pgvector"] = ratio(s["lhv"]["build_seconds"], pgv["build_seconds"])
-    if "insert" in pgv and "insert" in s["lhv"]:
-        h["insert_lhv_over_pgvector"] = ratio(s["lhv"]["insert"]["rows_per_second"], pgv["insert"]["rows_per_second"])
-    for other in ("hnswlib", "hnswlib-native"):
-        if other in s:
-            h[f"build_lhv_over_{other}"] = ratio(s["lhv"]["build_seconds"], s[other]["build_seconds"])
-            h[f"memory_lhv_over_{other}"] = ratio(s["lhv"]["size_bytes"], s[other]["size_bytes"])
-    if "size_bytes" in pgv and pgv.get("rows", ds["n"]) == ds["n"]:
-        h["memory_lhv_over_pgvector"] = ratio(s["lhv"]["size_bytes"], pgv["size_bytes"])
+    for mine in LHV_SYSTEMS:
+        e = s.get(mine, {})
+        if "sweep" not in e:
+            continue
+        best = h.get(f"{mine}_best_qps")
+        bestp = h.get(f"{mine}_best_qps_parallel")
+        for other in ("pgvector", "hnswlib", "hnswlib-native"):
+            if rows_of(other) != rows_of(mine):
+                continue
+            o = h.get(f"{other}_best_qps")
+            h[f"qps_{mine}_over_{other}"] = ratio(best and best["qps"], o and o["qps"])
+            op = h.get(f"{other}_best_qps_parallel")
+            h[f"qps_parallel_{mine}_over_{other}"] = ratio(bestp and bestp["qps"], op and op["qps"])
+        same_as_pgvector = rows_of("pgvector") == rows_of(mine)
+        if "build_seconds" in pgv and same_as_pgvector:
+            h[f"build_{mine}_over_pgvector"] = ratio(e["build_seconds"], pgv["build_seconds"])
+        if "insert" in pgv and "insert" in e:
+            h[f"insert_{mine}_over_pgvector"] = ratio(e["insert"]["rows_per_second"],
+                                                      pgv["insert"]["rows_per_second"])
+        if "load_seconds" in pgv and "load_seconds" in e and same_as_pgvector:
+            h[f"copy_{mine}_over_pgvector"] = ratio(e["load_seconds"], pgv["load_seconds"])
+        for other in ("hnswlib", "hnswlib-native"):
+            if other in s and rows_of(mine) == ds["n"]:
+                h[f"build_{mine}_over_{other}"] = ratio(e["build_seconds"], s[other]["build_seconds"])
+                h[f"memory_{mine}_over_{other}"] = ratio(e["size_bytes"], s[other]["size_bytes"])
+        if "size_bytes" in pgv and same_as_pgvector:
+            h[f"memory_{mine}_over_pgvector"] = ratio(e["size_bytes"], pgv["size_bytes"])
     return h
 
 
@@ -559,11 +633,11 @@ def markdown(report):
         out.append(f"### {ds['name']}: {ds['n']:,} x {ds['dim']}, {ds['metric']}, {ds['queries']:,} queries, "
                    f"m={M}, ef_construction={EF_CONSTRUCTION}\n")
         out.append(f"| system | build s | build threads | size MiB | best q/s at recall@10 >= {h['recall_threshold']} (ef, recall) "
-                   f"| same, {report['machine']['cores']} clients | INSERT rows/s |")
-        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+                   f"| same, {report['machine']['cores']} clients | INSERT rows/s | COPY s |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, e in s.items():
             if "skipped" in e:
-                out.append(f"| {name} | skipped: {e['skipped']} | | | | | |")
+                out.append(f"| {name} | skipped: {e['skipped']} | | | | | | |")
                 continue
             b = h.get(f"{name}_best_qps")
             bp = h.get(f"{name}_best_qps_parallel")
@@ -576,7 +650,7 @@ def markdown(report):
             label = name + (f" ({e['rows']:,} rows)" if e.get("rows", ds["n"]) != ds["n"] else "")
             out.append(f"| {label} | {build} | {e.get('build_threads', e.get('parallel_maintenance_workers', '-'))}"
                        f"{' + leader' if 'parallel_maintenance_workers' in e else ''} | "
-                       f"{e['size_bytes'] / 2**20:,.1f} | {best} | {bestp} | {ins} |")
+                       f"{e['size_bytes'] / 2**20:,.1f} | {best} | {bestp} | {ins} | {fmt(e.get('load_seconds'), 1)} |")
         out.append("")
         if h["recall_threshold"] != 0.99:
             out.append(f"Not every system reaches recall@10 0.99 on this set within ef <= {max(report['efs'])}: "
@@ -584,17 +658,20 @@ def markdown(report):
         out.append(f"Ratios (same run; q/s at recall@10 >= {h['recall_threshold']}, never at matched ef):\n")
         out.append("| ratio | value | target |")
         out.append("| --- | ---: | ---: |")
-        for key, target in (("qps_lhv_over_pgvector", ">= 3"), ("qps_lhv_over_hnswlib", ">= 0.6"),
-                            ("qps_lhv_over_hnswlib-native", ">= 0.6"),
-                            ("qps_parallel_lhv_over_pgvector", ""), ("qps_parallel_lhv_over_hnswlib", ""),
-                            ("qps_parallel_lhv_over_hnswlib-native", ""),
-                            ("build_lhv_over_pgvector", "<= 0.4"), ("build_lhv_over_hnswlib", ""),
-                            ("build_lhv_over_hnswlib-native", ""),
-                            ("insert_lhv_over_pgvector", ">= 5"), ("memory_lhv_over_hnswlib", "<= 1.05"),
-                            ("memory_lhv_over_hnswlib-native", "<= 1.05"),
-                            ("memory_lhv_over_pgvector", "")):
-            if h.get(key) is not None:
-                out.append(f"| {key.replace('_', ' ')} | {h[key]:.2f} | {target} |")
+        targets = (("qps_{}_over_pgvector", ">= 3"), ("qps_{}_over_hnswlib", ">= 0.6"),
+                   ("qps_{}_over_hnswlib-native", ">= 0.6"),
+                   ("qps_parallel_{}_over_pgvector", ""), ("qps_parallel_{}_over_hnswlib", ""),
+                   ("qps_parallel_{}_over_hnswlib-native", ""),
+                   ("build_{}_over_pgvector", "<= 0.4"), ("build_{}_over_hnswlib", ""),
+                   ("build_{}_over_hnswlib-native", ""),
+                   ("insert_{}_over_pgvector", ">= 5"), ("copy_{}_over_pgvector", "<= 1 (time)"),
+                   ("memory_{}_over_hnswlib", "<= 1.05"), ("memory_{}_over_hnswlib-native", "<= 1.05"),
+                   ("memory_{}_over_pgvector", ""))
+        for mine in LHV_SYSTEMS:
+            for key, target in targets:
+                key = key.format(mine)
+                if h.get(key) is not None:
+                    out.append(f"| {key.replace('_', ' ')} | {h[key]:.2f} | {target} |")
         out.append("")
         out.append("Sweep (median of passes; latency in ms, one client):\n")
         out.append("| system | ef | recall@10 | q/s | p50 | p99 | q/s, "
@@ -640,7 +717,8 @@ def plot(report, path):
     import matplotlib.pyplot as plt
     sets = report["datasets"]
     fig, axes = plt.subplots(1, len(sets), figsize=(7 * len(sets), 5.5), squeeze=False)
-    styles = {"lhv": ("tab:red", "o"), "pgvector": ("tab:blue", "s"),
+    styles = {"lhv": ("tab:red", "o"), "lhv-lhvector": ("tab:orange", "D"), "lhv-vector": ("tab:purple", "P"),
+              "pgvector": ("tab:blue", "s"),
               "hnswlib": ("tab:green", "^"), "hnswlib-native": ("tab:olive", "v")}
     for ax, ds in zip(axes[0], sets):
         for name, e in ds["systems"].items():
@@ -650,7 +728,8 @@ def plot(report, path):
             sw = e["sweep"]
             label = {"hnswlib": f"hnswlib in-process, -O2 ({e.get('simd', '')})",
                      "hnswlib-native": f"hnswlib in-process, -march=native ({e.get('simd', '')})",
-                     "lhv": "lhv (SQL)", "pgvector": "pgvector (SQL)"}[name]
+                     "lhv": "lhv on real[] (SQL)", "lhv-lhvector": "lhv on lhvector (SQL)",
+                     "lhv-vector": "lhv on pgvector's vector (SQL)", "pgvector": "pgvector (SQL)"}[name]
             if e.get("rows", ds["n"]) != ds["n"]:
                 label += f", {e['rows']:,} rows"
             ax.plot([p["recall"] for p in sw], [p["qps"] for p in sw], color=color, marker=marker,
@@ -716,8 +795,10 @@ def main():
     have_pgvector = bool(scalar(cur, "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"))
     if have_pgvector:
         cur.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        cur.execute("CREATE EXTENSION IF NOT EXISTS lhv_pgvector")
     else:
-        print("pgvector: skipped (the vector extension is not installed in this PostgreSQL)", flush=True)
+        print("pgvector and lhv-vector: skipped (the vector extension is not installed in this PostgreSQL)",
+              flush=True)
     settings = {}
     for g in ("server_version", "shared_buffers", "maintenance_work_mem", "max_parallel_maintenance_workers",
               "lhv.shared_memory_reserved", "lhv.max_shared_memory", "lhv.build_threads"):

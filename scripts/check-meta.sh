@@ -24,6 +24,10 @@ for name, p in meta.get("provides", {}).items():
         errors.append(f"provides.{name}.version is not semver")
     if p.get("file") and not os.path.exists(p["file"]):
         errors.append(f"provides.{name}.file {p['file']} does not exist")
+# lhv_pgvector ships with lhv and carries the same version.
+for line in open("lhv_pgvector.control"):
+    if line.startswith("default_version") and line.split("'")[1] != version:
+        errors.append(f"lhv_pgvector.control default_version {line.split(chr(39))[1]} != {version}")
 if errors:
     print("META.json:", *errors, sep="\n  ")
     sys.exit(1)

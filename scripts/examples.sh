@@ -4,6 +4,8 @@
 # lhv: the extension created by a superuser, the application connected as an
 # ordinary role that owns its database objects. Needs lhv installed
 # (scripts/build.sh) and python3-psycopg, python3-psycopg2, python3-sqlalchemy.
+# named_indexes_app.py uses named indexes; lhvector_app.py the lhvector type
+# with text and binary parameters.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/cluster.sh"
@@ -16,3 +18,4 @@ lhv_cluster_start "$dir"
 lhv_psql "$dir" -q -c "CREATE ROLE lhv_app LOGIN" -c "CREATE DATABASE lhv_app OWNER lhv_app"
 lhv_psql "$dir" -q -d lhv_app -c "CREATE EXTENSION lhv"
 "$python" "$root/examples/named_indexes_app.py" --host "$dir" --user lhv_app --dbname lhv_app
+"$python" "$root/examples/lhvector_app.py" --host "$dir" --user lhv_app --dbname lhv_app

@@ -55,6 +55,9 @@ as_pg "$pg_regress" \
   --load-extension=lhv \
   "${tests[@]}"
 status=$?
+# Tests that need something optional (lhv_pgvector needs pgvector) say so in
+# their output when they skip: repeat it here, where it is seen.
+grep -h '^[a-z_]*: skipped: ' "$work"/results/*.out 2>/dev/null || true
 
 if [ $status -ne 0 ]; then
   if [ -s "$work/regression.diffs" ]; then

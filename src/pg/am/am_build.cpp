@@ -61,7 +61,8 @@ void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull
         return;
 
     MemoryContext old = MemoryContextSwitchTo(state->tuple_context);
-    LhvVector vector = lhv_vector_from_datum(values[0], "vector");
+    LhvVector vector =
+        lhv_vector_from_datum(values[0], lhv_index_vector_format(state->index), "vector");
     lhv_vector_check_finite(vector, "vector");
     if (state->dimension == 0)
         state->dimension = vector.dimension;

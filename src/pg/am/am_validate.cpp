@@ -18,6 +18,7 @@ extern "C" {
 }
 
 #include "am/lhv_am.h"
+#include "vector_datum.h"
 
 // Reports one problem with the operator family.
 static void lhv_validate_problem(const char* family, const char* what)
@@ -43,8 +44,9 @@ bool lhv_validate(Oid opclassoid)
     char* family = pstrdup(NameStr(((Form_pg_opfamily)GETSTRUCT(familytup))->opfname));
     ReleaseSysCache(familytup);
 
-    if (opcintype != FLOAT4ARRAYOID) {
-        lhv_validate_problem(family, "must index real[]");
+    LhvVectorFormat format;
+    if (!lhv_vector_type_format(opcintype, &format)) {
+        lhv_validate_problem(family, "must index real[], lhvector or pgvector's vector");
         valid = false;
     }
 
@@ -69,9 +71,10 @@ bool lhv_validate(Oid opclassoid)
         }
         if (!check_amop_signature(oprform->amopopr, FLOAT8OID, oprform->amoplefttype,
                                   oprform->amoprighttype) ||
-            oprform->amoplefttype != FLOAT4ARRAYOID || oprform->amoprighttype != FLOAT4ARRAYOID) {
-            lhv_validate_problem(family, psprintf("operator %s must be (real[], real[]) -> float8",
-                                                  format_operator(oprform->amopopr)));
+            oprform->amoplefttype != opcintype || oprform->amoprighttype != opcintype) {
+            lhv_validate_problem(family, psprintf("operator %s must be (%s, %s) -> float8",
+                                                  format_operator(oprform->amopopr),
+                                                  format_type_be(opcintype), format_type_be(opcintype)));
             valid = false;
             continue;
         }
