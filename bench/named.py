@@ -11,7 +11,11 @@ On Fashion-MNIST (60,000 x 784, Euclidean, m = 16, ef_construction = 64):
      LIMIT 10 with SET lhv.ef_search), both as server-side prepared
      statements taking the query once as real[] text, from one psycopg 3 client, at several ef values: recall@10 against exact ground
      truth, queries/s and mean latency. The two are interleaved per ef and
-     repeated, and the best of the repeats is kept (shared machines drift).
+     repeated, and the best of the repeats is kept (shared machines drift);
+  3. lhv_export of the index and lhv_import of its bytes (the graph taken
+     over, not rebuilt) against a REINDEX of the imported index, which builds
+     the same graph from the table, and a check that the import answers as
+     the original does.
 
     python3 bench/named.py --host /tmp/sockdir [--rows 60000] [--queries 1000]
 Prints markdown tables and writes bench/results/named.json.
@@ -124,6 +128,32 @@ def search_sweep(conn, queries, truth, efs, repeats):
     return results
 
 
+def export_import(conn, queries):
+    """Times lhv_export, lhv_import of its bytes, and a REINDEX of the import
+    (the build the import avoids); checks the import answers the same."""
+    copy = NAME + "-copy"
+    conn.execute("SELECT lhv_drop(name) FROM lhv_list() WHERE name = %s", (copy,))
+    t0 = time.perf_counter()
+    (size,) = conn.execute("SELECT octet_length(lhv_export(%s))", (NAME,)).fetchone()
+    export_secs = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    (rows,) = conn.execute("SELECT lhv_import(%s, lhv_export(%s))", (copy, NAME)).fetchone()
+    import_secs = time.perf_counter() - t0 - export_secs
+    search = "SELECT id, distance FROM lhv_search(%s, %s::real[], 10, 40)"
+    differing = sum(conn.execute(search, (NAME, literal(q))).fetchall() != conn.execute(search, (copy, literal(q))).fetchall()
+                    for q in queries[:200])
+    (index,) = conn.execute("SELECT i.indexrelid::regclass::text FROM pg_index i "
+                            "WHERE i.indrelid = format('lhv_data.%%I', %s::text)::regclass "
+                            "AND i.indexrelid::regclass::text LIKE '%%lhv#%%'", (copy,)).fetchone()
+    t0 = time.perf_counter()
+    conn.execute(f"REINDEX INDEX {index}")
+    reindex_secs = time.perf_counter() - t0
+    conn.execute("SELECT lhv_drop(%s)", (copy,))
+    return {"bytes": size, "rows": rows, "export_seconds": export_secs, "import_seconds": import_secs,
+            "reindex_seconds": reindex_secs, "queries_compared": min(200, len(queries)),
+            "queries_differing": differing}
+
+
 def main():
     parser = argparse.ArgumentParser(description="named indexes vs the access method and hnswlib")
     parser.add_argument("--host", required=True)
@@ -136,6 +166,7 @@ def main():
                                                       "results", "named.json"))
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     train, test, _, _ = datasets.fashion_mnist()
     base = np.ascontiguousarray(train[:args.rows], dtype=np.float32)
     queries = np.ascontiguousarray(test[:args.queries], dtype=np.float32)
@@ -153,6 +184,7 @@ def main():
         print(f"hnswlib add_items, 1 thread: {hnsw['seconds']:.1f} s, {hnsw['vectors_per_second']:.0f} vectors/s",
               flush=True)
         sweep = search_sweep(conn, queries, truth, efs, args.repeats)
+        moved = export_import(conn, queries)
 
     print()
     print("| ef | direct query q/s | direct mean ms | recall | lhv_search q/s | lhv_search mean ms | recall | ratio |")
@@ -164,10 +196,19 @@ def main():
     print()
     print(f"batch lhv_add / hnswlib single-thread: {add['vectors_per_second'] / hnsw['vectors_per_second']:.2f}; "
           f"/ plain INSERT: {add['vectors_per_second'] / plain['vectors_per_second']:.2f}")
+    print(f"lhv_export: {moved['bytes'] / 2**20:.0f} MB in {moved['export_seconds']:.2f} s; "
+          f"lhv_import of {moved['rows']} items (rows inserted, graph taken over): {moved['import_seconds']:.2f} s; "
+          f"building that graph instead (REINDEX of the import) takes {moved['reindex_seconds']:.2f} s more; "
+          f"the import answers {moved['queries_compared']} queries as the original "
+          f"({moved['queries_differing']} differ)")
+    load_after = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} on {os.cpu_count()} cores")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"rows": args.rows, "queries": args.queries, "lhv_add": add, "plain_insert": plain,
-                   "hnswlib_add": hnsw,
+                   "hnswlib_add": hnsw, "export_import": moved,
+                   "load_before": load_before, "load_after": load_after,
                    "search": sweep, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, f, indent=1)
     print(f"wrote {args.out}")
 
