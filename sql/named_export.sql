@@ -217,6 +217,21 @@ SELECT pg_temp.try($$SELECT lhv_import('x', pg_temp.with_envelope(b, e || '{"vec
 SELECT pg_temp.try($$SELECT lhv_import('x', pg_temp.with_envelope(b, jsonb_set(pg_temp.envelope(b),
     ARRAY['vectors', (SELECT min(k) FROM jsonb_object_keys(pg_temp.envelope(b)->'labels') k)],
     '"AACAPwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="'))) FROM exports WHERE n = 'ex_cos'$$);
+-- Metadata that jsonb refuses (\u0000) fails while the rows go in: 22P05.
+SELECT pg_temp.try($$SELECT lhv_import('x', 'LHV1'::bytea || int4send(octet_length(t)) || convert_to(t, 'UTF8')
+                                              || pg_temp.graph_bytes(b))
+                     FROM good, replace(e::text, '"metadata": {', '"metadata": {"item-3": "a\u0000b", ') t$$);
+-- A rolled-back import leaves nothing either, and the name can be used again.
+BEGIN;
+SELECT lhv_import('x', b) FROM good;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+SELECT lhv_import('x', b) FROM good;
+ROLLBACK TO SAVEPOINT s;
+SELECT lhv_import('x', b) FROM good;
+SELECT count(*) FROM lhv_search('x', '{1,2,3,4,5,6,7,8}', 5);
+ROLLBACK;
 SELECT (SELECT count(*) FROM lhv_named_indexes) AS catalog,
        (SELECT count(*) FROM pg_class WHERE relnamespace = 'lhv_data'::regnamespace) AS relations,
        (SELECT count(*) FROM lhv_indexes) AS graphs
