@@ -95,12 +95,6 @@ struct ExportRows {
     char* metadata_json;  // the "metadata" object, UTF-8
 };
 
-// A hash table entry: a visible row version's TID, and the element kept for it.
-struct SeenRow {
-    ItemPointerData tid;
-    uint32 element;
-};
-
 // Writes into a buffer allocated beforehand for exactly the bytes expected.
 class FixedSink final : public lhv::ByteSink {
 public:
@@ -258,8 +252,8 @@ bool match_elements(const ExportIndex* index, Relation heap, const LhvGraphRef* 
 {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof ctl);
-    ctl.keysize = sizeof(ItemPointerData);
-    ctl.entrysize = sizeof(SeenRow);
+    ctl.keysize = sizeof(ItemPointerData);  // the TIDs of the row versions already matched
+    ctl.entrysize = sizeof(ItemPointerData);
     ctl.hcxt = CurrentMemoryContext;
     HTAB* seen = hash_create("lhv_export rows", Max(rows->expected, 16), &ctl,
                              HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -297,10 +291,9 @@ bool match_elements(const ExportIndex* index, Relation heap, const LhvGraphRef* 
             if (!table_index_fetch_tuple(fetch, &tid, snapshot, slot, &call_again, &all_dead))
                 continue;  // no row version this snapshot sees
             bool found;
-            SeenRow* row = static_cast<SeenRow*>(hash_search(seen, &slot->tts_tid, HASH_ENTER, &found));
+            hash_search(seen, &slot->tts_tid, HASH_ENTER, &found);
             if (found)
                 continue;  // indexed twice: the first element stands for the row
-            row->element = first + i;
             keep_element(index, ref, slot, first + i, rows, scratch);
             MemoryContextReset(scratch);
         }
