@@ -5,7 +5,7 @@ On Fashion-MNIST (60,000 x 784, Euclidean, m = 16, ef_construction = 64):
   1. batch lhv_add: vectors/s in batches of 1,000 (JSON arrays), one client,
      against stock hnswlib's single-thread add_items (python3-hnswlib) and
      against plain INSERT ... SELECT of the same rows into an identical table,
-     in the same run;
+     the three taking turns batch by batch;
   2. lhv_search against the equivalent direct query on the same table
      (SELECT id, embedding <-> $1, metadata ... ORDER BY embedding <-> $1
      LIMIT 10 with SET lhv.ef_search), both as server-side prepared
@@ -44,10 +44,17 @@ def literal(v):
     return "{" + ",".join(repr(float(x)) for x in v) + "}"
 
 
-def batch_add(conn, base, batch):
-    """Adds base in batches through lhv_add(name, jsonb); returns vectors/s.
-    The JSON text is made before the clock starts: the server's work is
-    measured (jsonb input, checks, INSERT ... ON CONFLICT, graph inserts)."""
+def add_sweep(conn, base, batch):
+    """Adds base in batches three ways, batch after batch in turn (the order
+    rotating), so that all three meet the same load on a shared machine:
+      - lhv_add(name, jsonb) into the named index; the JSON text is made
+        before the clock starts, so the server's work is measured (jsonb
+        input, checks, INSERT ... ON CONFLICT, graph inserts);
+      - plain INSERT ... SELECT of the same rows from a staging table into an
+        identical table with the same lhv index (lhv_add's own overhead);
+      - stock hnswlib's add_items, one thread, in this process.
+    Returns {system: {rows, batch, seconds, vectors_per_second}}."""
+    import hnswlib
     conn.execute("SELECT lhv_drop(name) FROM lhv_list() WHERE name = %s", (NAME,))
     conn.execute("SELECT lhv_create(%s, %s, 'euclidean', m => 16, ef_search => 40, ef_construction => 64)",
                  (NAME, base.shape[1]))
@@ -56,41 +63,38 @@ def batch_add(conn, base, batch):
         items = [{"id": str(start + i), "vector": [float(x) for x in row]}
                  for i, row in enumerate(base[start:start + batch])]
         payloads.append(json.dumps(items))
-    t0 = time.perf_counter()
-    for p in payloads:
-        conn.execute("SELECT lhv_add(%s, %s::jsonb)", (NAME, p))
-    secs = time.perf_counter() - t0
-    return {"rows": len(base), "batch": batch, "seconds": secs, "vectors_per_second": len(base) / secs}
-
-
-def plain_insert(conn, base, batch):
-    """The same rows by plain INSERT ... SELECT from a staging table into an
-    identical table with the same lhv index: what lhv_add's own overhead is
-    measured against."""
     conn.execute("DROP TABLE IF EXISTS bench_stage, bench_plain")
     conn.execute("CREATE TABLE bench_stage (n int, id text, embedding real[])")
     with conn.cursor().copy("COPY bench_stage FROM STDIN") as copy:
         for i, row in enumerate(base):
             copy.write_row((i // batch, str(i), literal(row)))
+    conn.execute("CREATE INDEX ON bench_stage (n)")
     conn.execute("CREATE TABLE bench_plain (id text PRIMARY KEY, embedding real[] NOT NULL, metadata jsonb)")
     conn.execute("CREATE INDEX ON bench_plain USING lhv (embedding lhv_l2_ops) WITH (m = 16, ef_construction = 64)")
-    t0 = time.perf_counter()
-    for n in range((len(base) + batch - 1) // batch):
-        conn.execute("INSERT INTO bench_plain SELECT id, embedding FROM bench_stage WHERE n = %s", (n,))
-    secs = time.perf_counter() - t0
-    conn.execute("DROP TABLE bench_stage, bench_plain")
-    return {"rows": len(base), "batch": batch, "seconds": secs, "vectors_per_second": len(base) / secs}
-
-
-def hnswlib_add(base):
-    """Stock hnswlib's single-thread insert rate on the same rows."""
-    import hnswlib
     index = hnswlib.Index(space="l2", dim=base.shape[1])
     index.init_index(max_elements=len(base), M=16, ef_construction=64, random_seed=100)
-    t0 = time.perf_counter()
-    index.add_items(base, np.arange(len(base)), num_threads=1)
-    secs = time.perf_counter() - t0
-    return {"rows": len(base), "seconds": secs, "vectors_per_second": len(base) / secs}
+    labels = np.arange(len(base))
+
+    def lhv_add(n):
+        conn.execute("SELECT lhv_add(%s, %s::jsonb)", (NAME, payloads[n]))
+
+    def plain(n):
+        conn.execute("INSERT INTO bench_plain SELECT id, embedding FROM bench_stage WHERE n = %s", (n,))
+
+    def stock(n):
+        index.add_items(base[n * batch:(n + 1) * batch], labels[n * batch:(n + 1) * batch], num_threads=1)
+
+    systems = [("lhv_add", lhv_add), ("plain_insert", plain), ("hnswlib_add", stock)]
+    secs = {name: 0.0 for name, _ in systems}
+    for n in range(len(payloads)):
+        for k in range(len(systems)):
+            name, run = systems[(n + k) % len(systems)]
+            t0 = time.perf_counter()
+            run(n)
+            secs[name] += time.perf_counter() - t0
+    conn.execute("DROP TABLE bench_stage, bench_plain")
+    return {name: {"rows": len(base), "batch": batch, "seconds": secs[name],
+                   "vectors_per_second": len(base) / secs[name]} for name in secs}
 
 
 def run_queries(conn, sql, params_for, queries):
@@ -186,13 +190,12 @@ def main():
     efs = [int(e) for e in args.ef.split(",")]
 
     with psycopg.connect(f"host={args.host} user=postgres dbname=postgres", autocommit=True) as conn:
-        add = batch_add(conn, base, args.batch)
+        adds = add_sweep(conn, base, args.batch)
+        add, plain, hnsw = adds["lhv_add"], adds["plain_insert"], adds["hnswlib_add"]
         print(f"lhv_add: {add['rows']} vectors in batches of {add['batch']}: {add['seconds']:.1f} s, "
               f"{add['vectors_per_second']:.0f} vectors/s", flush=True)
-        plain = plain_insert(conn, base, args.batch)
         print(f"plain INSERT ... SELECT of real[] rows, same batches and index: {plain['seconds']:.1f} s, "
               f"{plain['vectors_per_second']:.0f} vectors/s", flush=True)
-        hnsw = hnswlib_add(base)
         print(f"hnswlib add_items, 1 thread: {hnsw['seconds']:.1f} s, {hnsw['vectors_per_second']:.0f} vectors/s",
               flush=True)
         sweep = search_sweep(conn, queries, truth, efs, args.repeats)
