@@ -499,6 +499,29 @@ BEGIN
 END
 $fn$;
 
+-- A named index as LHV1 bytes: "LHV1", the envelope's length (u32
+-- big-endian), a JSON envelope {"version", "params", "metadata": {id:
+-- metadata}, "labels": {"<graph label>": id}, "vectors": {...}} and graph
+-- bytes that stock hnswlib loads (space "l2", "ip" or "cosine", as
+-- params.distance says). The rows the caller sees, so SELECT on the table is
+-- needed. In C (named_export.cpp).
+CREATE FUNCTION @extschema@.lhv_export(name text)
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'lhv_export'
+    LANGUAGE C STABLE
+    SET search_path = pg_catalog, pg_temp;
+
+-- Creates a named index, owned by the calling role, from LHV1 bytes (from
+-- lhv_export, or an hnswlib index behind an envelope) without rebuilding
+-- their graph; returns the number of items. 42710 if the name is taken; a
+-- class 22 error, and nothing created, for malformed bytes. In C
+-- (named_import.cpp), creating as lhv_create does.
+CREATE FUNCTION @extschema@.lhv_import(name text, snapshot bytea)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'lhv_import'
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, pg_temp;
+
 -- Keeps the catalog in step with the tables: when a statement drops a
 -- table of lhv_data (lhv_drop, DROP TABLE, DROP OWNED), its catalog row goes
 -- with it, in the same transaction.

@@ -3,7 +3,8 @@
 
 It talks to PostgreSQL twice over, the way applications do:
   * with psycopg 3 directly: create an index, add documents in batches
-    (lhv_add with a JSON array) and one by one, search, get, delete, list;
+    (lhv_add with a JSON array) and one by one, search, get, delete, list,
+    export it (lhv_export, LHV1 bytes) and import a copy (lhv_import);
   * with SQLAlchemy (Core, through its psycopg2 dialect: Debian 12's
     SQLAlchemy 1.4 has no psycopg 3 dialect): search and upsert through
     func.lhv_search(...).table_valued(...) and text().
@@ -104,6 +105,23 @@ def with_psycopg(dsn, rng):
                             (INDEX,)).fetchone()
         print("psycopg 3:", info)
         assert info[:4] == (INDEX, DIMENSION, "cosine", 1000), info
+
+        # Export as LHV1 bytes (Python bytes; the graph part loads in hnswlib),
+        # and import a copy: it answers the same, its graph taken over as is.
+        (blob,) = conn.execute("SELECT lhv_export(%s)", (INDEX,)).fetchone()
+        assert blob[:4] == b"LHV1", blob[:4]
+        copy = INDEX + "-copy"
+        conn.execute("SELECT lhv_drop(name) FROM lhv_list() WHERE name = %s", (copy,))
+        (imported,) = conn.execute("SELECT lhv_import(%s, %s)", (copy, blob)).fetchone()
+        assert imported == 1000, imported
+        search = "SELECT id, distance, metadata FROM lhv_search(%s, %s, 10)"
+        assert conn.execute(search, (copy, special)).fetchall() == conn.execute(search, (INDEX, special)).fetchall()
+        try:
+            conn.execute("SELECT lhv_import(%s, %s)", ("bad-bytes", b"LHV1 not really"))
+            raise AssertionError("malformed bytes imported")
+        except psycopg.DataError as e:  # SQLSTATE class 22, here 22P03
+            assert e.sqlstate.startswith("22"), e.sqlstate
+        conn.execute("SELECT lhv_drop(%s)", (copy,))
 
         # Unknown names are SQLSTATE 42704.
         try:

@@ -5,6 +5,7 @@
 #   3. the LHV1 decoder fuzzer for a short time
 #   4. build + install, then pg_regress on a temporary instance with lhv preloaded
 #   5. the client examples (examples/: psycopg 3 and SQLAlchemy on named indexes)
+#      and the interop test with stock hnswlib (test/interop/)
 #   6. TAP tests (PostgreSQL::Test::Cluster) for restart, crash and concurrency
 # Every suite runs even if an earlier one failed; the exit status is non-zero
 # if any failed. LHV_FUZZ_SECONDS (default 60) sets the fuzzing time.
@@ -56,7 +57,7 @@ run_suite "unit tests (ctest)" unit_tests
 run_suite "concurrency under ThreadSanitizer" tsan_tests
 run_suite "fuzzing the LHV1 decoder" bash scripts/fuzz.sh "${LHV_FUZZ_SECONDS:-60}"
 run_suite "pg_regress" pg_tests
-run_suite "examples (psycopg 3, SQLAlchemy)" bash scripts/examples.sh
+run_suite "examples (psycopg 3, SQLAlchemy) and hnswlib interop" bash scripts/examples.sh
 if compgen -G "test/t/*.pl" >/dev/null; then
   run_suite "TAP tests" bash scripts/tap.sh
 fi

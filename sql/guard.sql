@@ -19,7 +19,7 @@ SELECT pg_temp.try_info('\x4c4856'::bytea) AS short;
 SELECT pg_temp.try_info('PK\003\004\000\000\000\002{}'::bytea) AS bad_magic;
 -- envelope length 100, but only 2 bytes follow the header
 SELECT pg_temp.try_info('LHV1\000\000\000\144{}'::bytea) AS length_past_end;
--- envelope length 0x7fffffff, past the 64 MB limit
+-- envelope length 0x7fffffff, past the 1 GB limit
 SELECT pg_temp.try_info('LHV1\177\377\377\377{}'::bytea) AS length_too_large;
 SELECT pg_temp.try_info('LHV1\000\000\000\011'::bytea || convert_to('{"version"', 'UTF8')) AS invalid_json;
 SELECT pg_temp.try_info('LHV1\000\000\000\002'::bytea || convert_to('[]', 'UTF8')) AS not_an_object;

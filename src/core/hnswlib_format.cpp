@@ -1,5 +1,7 @@
 // hnswlib_format.cpp: the graph part of an LHV1 snapshot, in hnswlib 0.6.2's
-// saveIndex layout (write_hnswlib_graph / read_hnswlib_graph).
+// saveIndex layout (write_hnswlib_graph, HnswlibGraphBytes and
+// read_hnswlib_graph). Exports and imports may replace each element's label
+// and deletion mark on the way (ElementRewrite).
 //
 // Layout, little-endian, as hnswlib writes it on x86-64:
 //   size_t offsetLevel0 (0), max_elements, cur_element_count,
@@ -12,7 +14,8 @@
 //
 // Reading validates every byte that matters (sizes, counts, ids, levels,
 // vector values) in a first pass over the input that allocates nothing from
-// the ChunkMemory; only then is the graph created and filled.
+// the ChunkMemory (HnswlibGraphBytes' constructor); only then is the graph
+// created and filled (load).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -336,14 +339,50 @@ void check_elements(const char* data, const SavedHeader& h, const GraphParams& p
     }
 }
 
-}  // namespace
+// Writes hnswlib's fixed-size header for `count` elements.
+void write_header(BufferedWriter& w, const GraphParams& params, const GraphLayout& layout, std::uint32_t count,
+                  int max_level, std::uint32_t entry_point) {
+    w.value<std::uint64_t>(0);                       // offsetLevel0_
+    w.value<std::uint64_t>(count);                   // max_elements_
+    w.value<std::uint64_t>(count);                   // cur_element_count
+    w.value<std::uint64_t>(layout.record_bytes);     // size_data_per_element_
+    w.value<std::uint64_t>(layout.label_offset);     // label_offset_
+    w.value<std::uint64_t>(layout.data_offset);      // offsetData_
+    w.value<std::int32_t>(count == 0 ? -1 : max_level);
+    w.value<std::uint32_t>(count == 0 ? kEmptyEntryPoint : entry_point);
+    w.value<std::uint64_t>(params.m);                // maxM_
+    w.value<std::uint64_t>(layout.max_m0);           // maxM0_
+    w.value<std::uint64_t>(params.m);                // M_
+    w.value<double>(level_multiplier(params.m));     // mult_
+    w.value<std::uint64_t>(std::max(params.ef_construction, params.m));
+}
 
-void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out) {
-    const GraphParams& params = graph.params();
-    const GraphLayout layout(params);
+// Throws unless the engine's record layout for `graph` is hnswlib's.
+void check_engine_layout(const HnswGraph& graph, const GraphLayout& layout) {
     if (graph.record_bytes() != layout.record_bytes || graph.upper_level_bytes() != layout.upper_level_bytes ||
         graph.max_m0() != layout.max_m0)
         throw Error(ErrorKind::Internal, "hnswlib graph: the engine's record layout is not hnswlib's");
+}
+
+// A record with its label and deletion mark replaced, in a buffer of its own.
+const char* rewritten_record(const char* record, const GraphLayout& layout, const ElementRewrite& rewrite,
+                             std::vector<char>& buffer) {
+    buffer.assign(record, record + layout.record_bytes);
+    std::uint32_t head;
+    std::memcpy(&head, buffer.data(), sizeof head);
+    head = rewrite.deleted ? (head | kDeletedFlag) : (head & ~kDeletedFlag);
+    std::memcpy(buffer.data(), &head, sizeof head);
+    std::memcpy(buffer.data() + layout.label_offset, &rewrite.label, sizeof rewrite.label);
+    return buffer.data();
+}
+
+}  // namespace
+
+void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out, const ElementRewrite* rewrite,
+                         std::size_t rewrite_count) {
+    const GraphParams& params = graph.params();
+    const GraphLayout layout(params);
+    check_engine_layout(graph, layout);
 
     // Read the entry point before the size. An insert sets the entry point
     // just before its element is published, and lower ids may still be
@@ -355,23 +394,17 @@ void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out) {
         std::this_thread::yield();
         count = graph.size();
     }
+    if (rewrite != nullptr && rewrite_count != count)
+        throw Error(ErrorKind::Internal, "hnswlib graph: " + std::to_string(rewrite_count) +
+                                             " rewritten elements for a graph of " + std::to_string(count));
 
     BufferedWriter w(out);
-    w.value<std::uint64_t>(0);                       // offsetLevel0_
-    w.value<std::uint64_t>(count);                   // max_elements_
-    w.value<std::uint64_t>(count);                   // cur_element_count
-    w.value<std::uint64_t>(layout.record_bytes);     // size_data_per_element_
-    w.value<std::uint64_t>(layout.label_offset);     // label_offset_
-    w.value<std::uint64_t>(layout.data_offset);      // offsetData_
-    w.value<std::int32_t>(count == 0 ? -1 : max_level);
-    w.value<std::uint32_t>(count == 0 ? kEmptyEntryPoint : static_cast<std::uint32_t>(entry_point));
-    w.value<std::uint64_t>(params.m);                // maxM_
-    w.value<std::uint64_t>(layout.max_m0);           // maxM0_
-    w.value<std::uint64_t>(params.m);                // M_
-    w.value<double>(level_multiplier(params.m));     // mult_
-    w.value<std::uint64_t>(std::max(params.ef_construction, params.m));
-
-    for (std::uint32_t id = 0; id < count; id++) w.bytes(graph.record(id), layout.record_bytes);
+    write_header(w, params, layout, count, max_level, static_cast<std::uint32_t>(entry_point));
+    std::vector<char> buffer;
+    for (std::uint32_t id = 0; id < count; id++) {
+        const char* record = graph.record(id);
+        w.bytes(rewrite ? rewritten_record(record, layout, rewrite[id], buffer) : record, layout.record_bytes);
+    }
     for (std::uint32_t id = 0; id < count; id++) {
         const int level = graph.level(id);
         const std::uint32_t list_bytes = static_cast<std::uint32_t>(level * layout.upper_level_bytes);
@@ -381,8 +414,23 @@ void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out) {
     w.flush();
 }
 
-ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphParams& params,
-                               ChunkMemory& memory) {
+std::size_t hnswlib_graph_bytes(const HnswGraph& graph) {
+    const GraphLayout layout(graph.params());
+    const std::uint32_t count = graph.size();
+    std::size_t bytes = kHeaderBytes + std::size_t{count} * (layout.record_bytes + 4);
+    for (std::uint32_t id = 0; id < count; id++) bytes += graph.level(id) * layout.upper_level_bytes;
+    return bytes;
+}
+
+void write_empty_hnswlib_graph(const GraphParams& params, ByteSink& out) {
+    const GraphLayout layout(params);
+    BufferedWriter w(out);
+    write_header(w, params, layout, 0, -1, kEmptyEntryPoint);
+    w.flush();
+}
+
+HnswlibGraphBytes::HnswlibGraphBytes(const char* data, std::size_t size, const GraphParams& params)
+    : data_(data), size_(size), params_(params) {
     if (params.dimension < 1 || params.dimension > kMaxDimension || params.m < kMinM || params.m > kMaxM)
         throw Error(ErrorKind::InvalidParameter, "hnswlib graph: dimension or m outside the engine's limits");
     const GraphLayout layout(params);
@@ -390,39 +438,64 @@ ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphPa
     check_header(header, params, layout, size);
 
     // Everything below is bounded by `size`: the count was checked against it.
-    const std::uint32_t count = static_cast<std::uint32_t>(header.element_count);
-    std::vector<std::uint8_t> levels;
-    if (count == 0) {
+    count_ = static_cast<std::uint32_t>(header.element_count);
+    if (count_ == 0) {
         if (size != kHeaderBytes)
             corrupt(std::to_string(size - kHeaderBytes) + " bytes of trailing garbage at byte " +
                     std::to_string(kHeaderBytes) + ", after the header of an empty graph");
     } else {
-        levels = read_levels(data, size, header, layout);
-        check_elements(data, header, params, layout, levels);
+        levels_ = read_levels(data, size, header, layout);
+        check_elements(data, header, params, layout, levels_);
     }
+    entry_point_ = header.entry_point;
+    max_level_ = header.max_level;
+    record_bytes_ = layout.record_bytes;
+    label_offset_ = layout.label_offset;
+    data_offset_ = layout.data_offset;
+    upper_level_bytes_ = layout.upper_level_bytes;
+}
 
-    // The bytes are sound: build the graph.
-    const ChunkHandle handle = HnswGraph::create(memory, params);
+std::uint64_t HnswlibGraphBytes::label(std::uint32_t id) const noexcept {
+    return lhv::load<std::uint64_t>(data_, kHeaderBytes + std::size_t{id} * record_bytes_ + label_offset_);
+}
+
+bool HnswlibGraphBytes::is_deleted(std::uint32_t id) const noexcept {
+    return (lhv::load<std::uint32_t>(data_, kHeaderBytes + std::size_t{id} * record_bytes_) & kDeletedFlag) != 0;
+}
+
+const char* HnswlibGraphBytes::vector_bytes(std::uint32_t id) const noexcept {
+    return data_ + kHeaderBytes + std::size_t{id} * record_bytes_ + data_offset_;
+}
+
+ChunkHandle HnswlibGraphBytes::load(ChunkMemory& memory, const ElementRewrite* rewrite) const {
+    const GraphLayout layout(params_);
+    const ChunkHandle handle = HnswGraph::create(memory, params_);
     UnsharedGraphLocks locks;
     HnswGraph graph(memory, locks, handle);
     DestroyUnlessKept guard(graph);
-    if (graph.record_bytes() != layout.record_bytes || graph.upper_level_bytes() != layout.upper_level_bytes)
-        throw Error(ErrorKind::Internal, "hnswlib graph: the engine's record layout is not hnswlib's");
-    graph.reserve(count);
-    std::size_t links_at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
-    for (std::uint32_t id = 0; id < count; id++) {
-        const char* record = data + kHeaderBytes + std::size_t{id} * layout.record_bytes;
+    check_engine_layout(graph, layout);
+    graph.reserve(count_);
+    std::vector<char> buffer;
+    std::size_t links_at = kHeaderBytes + std::size_t{count_} * record_bytes_;
+    for (std::uint32_t id = 0; id < count_; id++) {
+        const char* record = data_ + kHeaderBytes + std::size_t{id} * record_bytes_;
+        if (rewrite) record = rewritten_record(record, layout, rewrite[id], buffer);
         links_at += 4;
-        const char* upper = levels[id] > 0 ? data + links_at : nullptr;
-        const std::uint32_t appended = graph.append_raw(record, levels[id], upper);
+        const char* upper = levels_[id] > 0 ? data_ + links_at : nullptr;
+        const std::uint32_t appended = graph.append_raw(record, levels_[id], upper);
         if (appended != id)
             throw Error(ErrorKind::Internal, "hnswlib graph: element " + std::to_string(id) +
                                                  " was appended as id " + std::to_string(appended));
-        links_at += levels[id] * layout.upper_level_bytes;
+        links_at += levels_[id] * upper_level_bytes_;
     }
-    if (count != 0) graph.set_entry_point(header.entry_point, header.max_level);
+    if (count_ != 0) graph.set_entry_point(entry_point_, max_level_);
     guard.keep();
     return handle;
+}
+
+ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphParams& params,
+                               ChunkMemory& memory) {
+    return HnswlibGraphBytes(data, size, params).load(memory);
 }
 
 }  // namespace lhv

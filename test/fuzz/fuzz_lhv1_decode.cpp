@@ -5,18 +5,24 @@
 // without the JSON envelope in the way.
 //
 // Every input must either be rejected with lhv::Error or decode into a graph
-// that can be searched. Anything else (a crash, a sanitizer report, another
-// exception type, a huge allocation) is a finding.
+// that can be searched. LHV1 inputs also go through decode_lhv1_import (what
+// lhv_import reads), which must reject them or give rows with unique,
+// non-empty ids of live elements. Anything else (a crash, a sanitizer report,
+// another exception type, a huge allocation) is a finding.
 #include <cmath>
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "errors.h"
 #include "fuzz_seeds.h"
 #include "hnsw_graph.h"
 #include "lhv1_codec.h"
+#include "lhv1_import.h"
 
 namespace {
 
@@ -48,6 +54,23 @@ lhv::GraphParams raw_params(std::uint8_t selector) {
     return params;
 }
 
+// Reads the input as lhv_import does; traps on rows that break its promises.
+void import_once(const char* bytes, std::size_t size) {
+    std::unique_ptr<lhv::Lhv1Import> import;
+    try {
+        import = lhv::decode_lhv1_import(bytes, size);
+    } catch (const lhv::Error&) {
+        return;
+    }
+    std::set<std::string> ids;
+    for (const auto& row : import->rows) {
+        if (row.element >= import->elements || row.id.empty() || !ids.insert(row.id).second) __builtin_trap();
+        float first;
+        std::memcpy(&first, row.vector, sizeof first);
+        if (!std::isfinite(first)) __builtin_trap();
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -55,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     memory.set_limit(kMemoryLimit);
     const char* bytes = reinterpret_cast<const char*>(data);
     const bool snapshot = size < 4 || std::memcmp(bytes, "LHV1", 4) == 0;
+    if (snapshot) import_once(bytes, size);
     lhv::ChunkHandle handle = lhv::kInvalidChunk;
     try {
         if (snapshot) {

@@ -1,7 +1,8 @@
 // make_corpus.cpp: writes a seed corpus for fuzz_lhv1_decode: small valid
 // LHV1 snapshots (every metric, empty and one-element graphs, several
-// levels, deleted elements, metadata), the same graphs as raw hnswlib bytes
-// behind a selector byte (see fuzz_seeds.h), and a libFuzzer dictionary.
+// levels, deleted elements, metadata, exports with labels and vectors), the
+// same graphs as raw hnswlib bytes behind a selector byte (see
+// fuzz_seeds.h), and a libFuzzer dictionary.
 //
 //   make_lhv1_corpus <corpus-dir> [dictionary-file]
 #include <cstdio>
@@ -44,7 +45,28 @@ std::string snapshot_of(const Seed& seed, std::uint8_t selector, std::string* ra
     envelope.ef_search = 10;
     envelope.metadata_json = seed.metadata;
     lhv::StringSink sink;
-    lhv::encode_lhv1(envelope, graph, sink);
+    if (seed.exported) {
+        // As lhv_export: labels are element ids, the live ones named.
+        std::vector<lhv::ElementRewrite> rewrite(graph.size());
+        std::string metadata = "{";
+        envelope.has_labels = true;
+        for (std::uint32_t id = 0; id < graph.size(); id++) {
+            rewrite[id] = {id, graph.is_deleted(id)};
+            if (graph.is_deleted(id)) continue;
+            const std::string name = "item-" + std::to_string(id);
+            envelope.labels.push_back({id, name});
+            if (id % 2 == 0) metadata += (metadata.size() > 1 ? "," : "") + ("\"" + name + "\":{\"n\":" + std::to_string(id) + "}");
+            if (seed.metric == lhv::Metric::Cosine && id % 3 == 0) {
+                envelope.vector_labels.push_back(id);
+                for (std::uint32_t j = 0; j < seed.dimension; j++) envelope.vector_values.push_back(2.5f * graph.vector(id)[j]);
+            }
+        }
+        envelope.metadata_json = metadata + "}";
+        sink.bytes = lhv::encode_lhv1_envelope(envelope, params);
+        lhv::write_hnswlib_graph(graph, sink, rewrite.data(), rewrite.size());
+    } else {
+        lhv::encode_lhv1(envelope, graph, sink);
+    }
     lhv::StringSink graph_bytes;
     lhv::write_hnswlib_graph(graph, graph_bytes);
     *raw = std::string(1, static_cast<char>(selector)) + graph_bytes.bytes;
@@ -63,7 +85,8 @@ const char* const kDictionary[] = {
     R"("LHV1")",        R"("\"version\"")",  R"("\"params\"")",    R"("\"metadata\"")",
     R"("\"name\"")",    R"("\"dimension\"")", R"("\"m\"")",         R"("\"ef_construction\"")",
     R"("\"ef_search\"")", R"("\"distance\"")", R"("\"l2\"")",       R"("\"ip\"")",
-    R"("\"cosine\"")",  R"("\xff\xff\xff\xff")", R"("\x00\x00\x01\x00")",
+    R"("\"cosine\"")",  R"("\xff\xff\xff\xff")", R"("\x00\x00\x01\x00")", R"("\"labels\"")",
+    R"("\"vectors\"")", R"("\"AACAPwAAAEA=\"")",
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -676,6 +677,211 @@ TEST(Lhv1Codec, RandomMutationsNeverCrash) {
     }
     EXPECT_GT(rejected, 1000u);
     EXPECT_GT(accepted, 10u) << "mutations of vector values should still decode";
+}
+
+// ---- Exports: "labels", "vectors", rewritten labels and deletion marks ----
+
+// An envelope as lhv_export writes it: labels for the given elements,
+// vectors (dimension each) for some of them.
+Lhv1Envelope export_envelope(const std::vector<std::pair<std::uint64_t, std::string>>& labels,
+                             const std::vector<std::uint64_t>& vector_labels, const std::vector<float>& vectors) {
+    Lhv1Envelope e = make_envelope();
+    e.has_labels = true;
+    for (const auto& l : labels) e.labels.push_back(lhv::Lhv1Label{l.first, l.second});
+    e.vector_labels = vector_labels;
+    e.vector_values = vectors;
+    return e;
+}
+
+TEST(Lhv1Codec, LabelsAndVectorsRoundTrip) {
+    OwnedGraph g(make_params(3, 2, Metric::Cosine));
+    add_all(*g.graph, lhv_test::uniform_dataset(20, 3, 3));
+    const Lhv1Envelope e = export_envelope({{0, "a"}, {7, "\xC3\xA9t\xC3\xA9 \"quoted\""}, {19, "z"}},
+                                           {7, 19}, {-1.5f, 0.25f, 3.0f, 1e-30f, 2.0f, -0.0f});
+    const std::string snapshot = encode(*g.graph, e);
+    std::size_t offset = 0;
+    const Lhv1Envelope d = lhv::decode_lhv1_envelope(snapshot.data(), snapshot.size(), &offset);
+    // Entries come back in the JSON object's order (by key text).
+    EXPECT_TRUE(d.has_labels);
+    ASSERT_EQ(d.labels.size(), 3u);
+    const std::size_t order[3] = {0, 2, 1};  // "0", "19", "7"
+    for (std::size_t i = 0; i < 3; i++) {
+        EXPECT_EQ(d.labels[i].label, e.labels[order[i]].label);
+        EXPECT_EQ(d.labels[i].id, e.labels[order[i]].id);
+    }
+    EXPECT_EQ(d.vector_labels, (std::vector<std::uint64_t>{19, 7}));
+    ASSERT_EQ(d.vector_values.size(), e.vector_values.size());
+    EXPECT_EQ(std::memcmp(d.vector_values.data(), e.vector_values.data() + 3, 3 * sizeof(float)), 0);
+    EXPECT_EQ(std::memcmp(d.vector_values.data() + 3, e.vector_values.data(), 3 * sizeof(float)), 0)
+        << "vectors must come back bit for bit (-0.0 and denormals included)";
+    // What other tools see: plain JSON, ids as strings, vectors as base64 of
+    // little-endian float32 (checked against Python's base64 of struct.pack).
+    const Json json = Json::parse(snapshot.substr(8, offset - 8));
+    EXPECT_EQ(json["labels"], Json::parse(R"({"0":"a","7":"\u00e9t\u00e9 \"quoted\"","19":"z"})"));
+    EXPECT_EQ(json["vectors"]["7"], "AADAvwAAgD4AAEBA");
+    // Without labels and vectors the envelope is what it was before exports.
+    const std::string plain = encode(*g.graph);
+    const Lhv1Envelope p = lhv::decode_lhv1_envelope(plain.data(), plain.size(), &offset);
+    EXPECT_FALSE(p.has_labels);
+    EXPECT_TRUE(p.vector_labels.empty());
+    EXPECT_EQ(Json::parse(plain.substr(8, offset - 8)).count("labels"), 0u);
+    // has_labels with no entry (an export of an empty index): "labels":{}.
+    Lhv1Envelope none = make_envelope();
+    none.has_labels = true;
+    const std::string empty_labels = encode(*g.graph, none);
+    const Lhv1Envelope n = lhv::decode_lhv1_envelope(empty_labels.data(), empty_labels.size(), &offset);
+    EXPECT_TRUE(n.has_labels);
+    EXPECT_TRUE(n.labels.empty());
+}
+
+TEST(Lhv1Codec, EncodeRejectsBadLabelsAndVectors) {
+    OwnedGraph g(make_params(2, 2, Metric::Cosine));
+    auto encode_error = [&](const Lhv1Envelope& e) {
+        lhv::StringSink sink;
+        try {
+            lhv::encode_lhv1(e, *g.graph, sink);
+        } catch (const lhv::Error& err) {
+            return err.kind();
+        }
+        return ErrorKind::Internal;  // "no error": never expected here
+    };
+    EXPECT_EQ(encode_error(export_envelope({{1, ""}}, {}, {})), ErrorKind::InvalidParameter);
+    EXPECT_EQ(encode_error(export_envelope({{1, "\xC3\x28"}}, {}, {})), ErrorKind::InvalidParameter);  // not UTF-8
+    EXPECT_EQ(encode_error(export_envelope({}, {1}, {1.0f, std::nanf("")})), ErrorKind::InvalidParameter);
+    EXPECT_EQ(encode_error(export_envelope({}, {1}, {1.0f, INFINITY})), ErrorKind::InvalidParameter);
+    EXPECT_EQ(encode_error(export_envelope({}, {1}, {1.0f})), ErrorKind::Internal);  // values for half a vector
+}
+
+TEST_F(MalformedSnapshot, LabelsAndVectorsErrors) {
+    auto edited = [&](auto edit) { return with_envelope(valid, edit); };
+    EXPECT_CORRUPT(edited([](Json& j) { j["labels"] = Json::array(); }), "labels has type array, expected object");
+    for (const char* key : {"01", "-1", "+1", "1.0", "x", "", " 1", "18446744073709551616", "99999999999999999999"})
+        EXPECT_CORRUPT(edited([&](Json& j) { j["labels"] = {{key, "id"}}; }), "is not a graph label");
+    const std::string largest = edited([](Json& j) { j["labels"] = {{"18446744073709551615", "id"}}; });
+    std::size_t at = 0;
+    EXPECT_EQ(lhv::decode_lhv1_envelope(largest.data(), largest.size(), &at).labels.at(0).label,
+              std::numeric_limits<std::uint64_t>::max());
+    EXPECT_CORRUPT(edited([](Json& j) { j["labels"] = {{"1", 1}}; }), "labels[\"1\"] has type number, expected string");
+    EXPECT_CORRUPT(edited([](Json& j) { j["labels"] = {{"1", ""}}; }), "labels[\"1\"] is an empty id");
+
+    // kDim = 4 floats: 16 bytes, 24 base64 characters.
+    const std::string four_floats = "AACAPwAAAEAAAEBAAACAQA==";  // 1, 2, 3, 4
+    ASSERT_EQ(four_floats.size(), 24u);
+    std::size_t offset = 0;
+    const std::string good = edited([&](Json& j) { j["vectors"] = {{"3", four_floats}}; });
+    const Lhv1Envelope d = lhv::decode_lhv1_envelope(good.data(), good.size(), &offset);
+    EXPECT_EQ(d.vector_values, (std::vector<float>{1, 2, 3, 4}));
+    EXPECT_CORRUPT(edited([](Json& j) { j["vectors"] = "x"; }), "vectors has type string, expected object");
+    EXPECT_CORRUPT(edited([&](Json& j) { j["vectors"] = {{"03", four_floats}}; }), "is not a graph label");
+    EXPECT_CORRUPT(edited([](Json& j) { j["vectors"] = {{"3", Json::array({1, 2, 3, 4})}}; }),
+                   "vectors[\"3\"] has type array, expected string");
+    const char* not_four_floats[] = {
+        "AACAPwAAAEAAAEBA",            // 3 floats
+        "AACAPwAAAEAAAEBAAACAQAAAgEA=",  // 5 floats
+        "AACAPwAAAEAAAEBAAACAQA=",     // missing padding
+        "AACAPwAAAEAAAEBAAACAQ==",     // too short
+        "AACAPwAAAEAAAEBAAACAQ=A",     // data after padding
+        "AACAPwAAAEAAAEBAAACAQB==",    // bits under the padding
+        "AACAPwAAAE!AAEBAAACAQA==",    // not base64
+        "AACAPwAAAEAAAEBAAACAQ-_",     // URL-safe alphabet
+        "",
+    };
+    for (const char* text : not_four_floats)
+        EXPECT_CORRUPT(edited([&](Json& j) { j["vectors"] = {{"3", text}}; }), "is not the base64 of 4 float32 values");
+    EXPECT_CORRUPT(edited([](Json& j) { j["vectors"] = {{"3", "AACAPwAAwH8AAEBAAACAQA=="}}; }),  // NaN
+                   "vectors[\"3\"] component 1 is not finite");
+    EXPECT_CORRUPT(edited([](Json& j) { j["vectors"] = {{"3", "AACAPwAAgH8AAEBAAACAQA=="}}; }),  // +inf
+                   "component 1 is not finite");
+}
+
+TEST(Lhv1Codec, RewrittenGraphKeepsEverythingButLabelsAndMarks) {
+    for (Metric metric : {Metric::L2, Metric::InnerProduct, Metric::Cosine}) {
+        SCOPED_TRACE(lhv::metric_name(metric));
+        const auto data = lhv_test::clustered_dataset(600, 8, 6, 21);
+        OwnedGraph original(make_params(8, 6, metric));
+        for (std::size_t i = 0; i < data.n; i++) original.graph->add(data.row(i), 1000000 + 7 * i);
+        original.graph->mark_deleted(10);
+        const HnswGraph& a = *original.graph;
+        std::vector<lhv::ElementRewrite> rewrite(a.size());
+        for (std::uint32_t id = 0; id < a.size(); id++) rewrite[id] = {id, id % 5 == 0};  // 10 stays deleted
+
+        lhv::StringSink sink;
+        lhv::write_hnswlib_graph(a, sink, rewrite.data(), rewrite.size());
+        EXPECT_EQ(sink.bytes.size(), lhv::hnswlib_graph_bytes(a));
+        const lhv::HnswlibGraphBytes bytes(sink.bytes.data(), sink.bytes.size(), a.params());
+        ASSERT_EQ(bytes.size(), a.size());
+        OwnedGraph loaded;
+        loaded.attach(bytes.load(loaded.memory));
+        const HnswGraph& b = *loaded.graph;
+        EXPECT_EQ(b.deleted_count(), (a.size() + 4) / 5);
+        for (std::uint32_t id = 0; id < a.size(); id++) {
+            ASSERT_EQ(bytes.label(id), id);
+            ASSERT_EQ(bytes.is_deleted(id), id % 5 == 0);
+            ASSERT_EQ(b.label(id), id);
+            ASSERT_EQ(b.is_deleted(id), id % 5 == 0);
+            ASSERT_EQ(std::memcmp(bytes.vector_bytes(id), a.vector(id), 8 * sizeof(float)), 0);
+            // Neighbour lists and vectors are the original's, byte for byte.
+            const std::size_t list_bytes = 4 * (1 + a.max_m0());
+            ASSERT_EQ(std::memcmp(b.record(id) + 4, a.record(id) + 4, list_bytes - 4 + 8 * sizeof(float)), 0);
+            ASSERT_EQ(b.level(id), a.level(id));
+        }
+        // Searches that reach every element find the same ones at the same
+        // distances, except those now marked deleted (equal distances may
+        // come in another order).
+        const auto queries = lhv_test::clustered_dataset(50, 8, 6, 22);
+        for (std::size_t q = 0; q < queries.n; q++) {
+            std::vector<std::pair<float, std::uint32_t>> expected, found;
+            for (const auto& r : a.search(queries.row(q), 600, 600))
+                if (r.id % 5 != 0) expected.emplace_back(r.distance, r.id);
+            for (const auto& r : b.search(queries.row(q), 600, 600)) found.emplace_back(r.distance, r.id);
+            std::sort(expected.begin(), expected.end());
+            std::sort(found.begin(), found.end());
+            ASSERT_EQ(found, expected) << "query " << q;
+        }
+
+        // Loading with a rewrite relabels as well, and undeletes.
+        std::vector<lhv::ElementRewrite> back(a.size());
+        for (std::uint32_t id = 0; id < a.size(); id++) back[id] = {a.label(id), id == 10};
+        OwnedGraph relabelled;
+        relabelled.attach(bytes.load(relabelled.memory, back.data()));
+        for (std::uint32_t id = 0; id < a.size(); id++) {
+            ASSERT_EQ(relabelled.graph->label(id), a.label(id));
+            ASSERT_EQ(std::memcmp(relabelled.graph->record(id), a.record(id), a.record_bytes()), 0) << id;
+        }
+        EXPECT_EQ(relabelled.graph->deleted_count(), 1u);
+
+        // A rewrite must cover the graph exactly.
+        lhv::StringSink short_sink;
+        EXPECT_THROW(lhv::write_hnswlib_graph(a, short_sink, rewrite.data(), rewrite.size() - 1), lhv::Error);
+    }
+}
+
+TEST(Lhv1Codec, EmptyGraphWriterMatchesAnEmptyGraph) {
+    for (Metric metric : {Metric::L2, Metric::InnerProduct, Metric::Cosine}) {
+        OwnedGraph g(make_params(5, 7, metric));
+        lhv::StringSink from_graph, from_params;
+        lhv::write_hnswlib_graph(*g.graph, from_graph);
+        lhv::write_empty_hnswlib_graph(g.graph->params(), from_params);
+        EXPECT_EQ(from_params.bytes, from_graph.bytes);
+        EXPECT_EQ(lhv::hnswlib_graph_bytes(*g.graph), from_graph.bytes.size());
+    }
+}
+
+TEST(Lhv1Codec, MetadataEntries) {
+    const auto entries = lhv::lhv1_metadata_entries(R"({"b":{"x":[1,2.5,null]},"a":null,"c":"s"})");
+    ASSERT_EQ(entries.size(), 3u);
+    EXPECT_EQ(entries[0], (std::pair<std::string, std::string>{"a", "null"}));
+    EXPECT_EQ(entries[1], (std::pair<std::string, std::string>{"b", R"({"x":[1,2.5,null]})"}));
+    EXPECT_EQ(entries[2], (std::pair<std::string, std::string>{"c", R"("s")"}));
+    EXPECT_TRUE(lhv::lhv1_metadata_entries("{}").empty());
+    for (const char* bad : {"[]", "1", "{", ""}) {
+        try {
+            lhv::lhv1_metadata_entries(bad);
+            ADD_FAILURE() << bad;
+        } catch (const lhv::Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::CorruptSnapshot) << bad;
+        }
+    }
 }
 
 }  // namespace

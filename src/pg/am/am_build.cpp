@@ -29,6 +29,7 @@ extern "C" {
 #include "guard.h"
 #include "am/index_graph.h"
 #include "am/lhv_am.h"
+#include "api/named_import.h"
 #include "vector_datum.h"
 #include "storage/graph_snapshot.h"
 #include "storage/metapage.h"
@@ -274,7 +275,9 @@ bool lhv_graph_build(Relation heap, Relation index, IndexInfo* indexInfo, bool r
 IndexBuildResult* lhv_build(Relation heap, Relation index, IndexInfo* indexInfo)
 {
     IndexBuildResult* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
-    lhv_graph_build(heap, index, indexInfo, true, &result->heap_tuples, &result->index_tuples);
+    // lhv_import hands over the graph it decoded instead (api/named_import.h).
+    if (!lhv_import_adopt(heap, index, &result->heap_tuples, &result->index_tuples))
+        lhv_graph_build(heap, index, indexInfo, true, &result->heap_tuples, &result->index_tuples);
 
     // The new relfilenode's metapage: a new log identity, an empty log.
     RegistryEntry entry;

@@ -32,6 +32,30 @@ extern "C" {
 #define LHV_NAMED_EF_SEARCH_DEFAULT 20
 #define LHV_NAMED_EF_CONSTRUCTION_DEFAULT LHV_EF_CONSTRUCTION_DEFAULT
 
+// A named index's parameters, as lhv_create and lhv_import take them.
+struct LhvNamedSpec {
+    const char* name;
+    int dimension;
+    const char* distance;  // "cosine", "euclidean" or "inner_product"
+    int m;
+    int ef_search;
+    int ef_construction;
+};
+
+// Raises 22023 unless every parameter of `spec` is valid (named_create.cpp).
+void lhv_named_check_spec(const LhvNamedSpec* spec);
+
+// Fills the new, empty data table `table` of a named index, before its lhv
+// index exists; runs as the extension's owner, with SPI connected.
+typedef void (*LhvNamedFill)(Oid table, void* arg);
+
+// Creates the named index `spec` (already checked) for the calling role: its
+// catalog row (42710 if the name is taken), its data table, then
+// fill(table, fill_arg) if fill is given, then the table's lhv index; the
+// table then belongs to the caller. `ext_schema` is the extension's schema.
+// Connects SPI for its own statements (named_create.cpp).
+void lhv_named_create(Oid ext_schema, const LhvNamedSpec* spec, LhvNamedFill fill, void* fill_arg);
+
 // Checks a vector or query given as any array of numbers (`argtype` names
 // its type in messages; InvalidOid: from its element type) against an
 // index's dimension and distance, and returns it as a real[] with lower

@@ -1,6 +1,8 @@
 // named_create.cpp: lhv_create(name, dimension, distance, m, ef_search,
 // ef_construction), which makes a named index: a catalog row, the data table
-// lhv_data."<name>" and its lhv index, owned by the calling role.
+// lhv_data."<name>" and its lhv index, owned by the calling role. lhv_import
+// (named_import.cpp) makes one the same way, filling the table before its
+// index is created (lhv_named_create).
 //
 // Why C: the data tables live in a schema where ordinary roles cannot create
 // anything, and the catalog table is not writable by them either, yet the
@@ -17,6 +19,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "common/md5.h"
 #include "executor/spi.h"
@@ -70,7 +73,33 @@ static void lhv_named_spi(const char* sql, int expected)
 {
     int rc = SPI_execute(sql, false, 0);
     if (rc != expected)
-        elog(ERROR, "lhv_create: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+        elog(ERROR, "lhv: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+}
+
+// The operator class of a distance, or NULL if there is no such distance.
+static const char* lhv_named_opclass(const char* distance)
+{
+    if (strcmp(distance, "cosine") == 0)
+        return "lhv_cosine_ops";
+    if (strcmp(distance, "euclidean") == 0)
+        return "lhv_l2_ops";
+    if (strcmp(distance, "inner_product") == 0)
+        return "lhv_ip_ops";
+    return NULL;
+}
+
+void lhv_named_check_spec(const LhvNamedSpec* spec)
+{
+    lhv_named_check_name(spec->name);
+    lhv_named_check_range("dimension", spec->dimension, LHV_NAMED_DIMENSION_MIN, LHV_NAMED_DIMENSION_MAX);
+    if (lhv_named_opclass(spec->distance) == NULL)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("unknown distance \"%s\"", spec->distance),
+                        errhint("Use 'cosine', 'euclidean' or 'inner_product'.")));
+    lhv_named_check_range("m", spec->m, LHV_M_MIN, LHV_M_MAX);
+    lhv_named_check_range("ef_search", spec->ef_search, LHV_EF_SEARCH_MIN, LHV_EF_SEARCH_MAX);
+    lhv_named_check_range("ef_construction", spec->ef_construction, LHV_EF_CONSTRUCTION_MIN,
+                          LHV_EF_CONSTRUCTION_MAX);
 }
 
 extern "C" Datum lhv_create(PG_FUNCTION_ARGS)
@@ -82,35 +111,28 @@ extern "C" Datum lhv_create(PG_FUNCTION_ARGS)
     lhv_named_require(fcinfo, 4, "ef_search");
     lhv_named_require(fcinfo, 5, "ef_construction");
 
-    char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    int dimension = PG_GETARG_INT32(1);
-    char* distance = text_to_cstring(PG_GETARG_TEXT_PP(2));
-    int m = PG_GETARG_INT32(3);
-    int ef_search = PG_GETARG_INT32(4);
-    int ef_construction = PG_GETARG_INT32(5);
+    LhvNamedSpec spec;
+    spec.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    spec.dimension = PG_GETARG_INT32(1);
+    spec.distance = text_to_cstring(PG_GETARG_TEXT_PP(2));
+    spec.m = PG_GETARG_INT32(3);
+    spec.ef_search = PG_GETARG_INT32(4);
+    spec.ef_construction = PG_GETARG_INT32(5);
+    lhv_named_check_spec(&spec);
+    lhv_named_create(get_func_namespace(fcinfo->flinfo->fn_oid), &spec, NULL, NULL);
+    PG_RETURN_VOID();
+}
 
-    lhv_named_check_name(name);
-    lhv_named_check_range("dimension", dimension, LHV_NAMED_DIMENSION_MIN, LHV_NAMED_DIMENSION_MAX);
-    const char* opclass;
-    if (strcmp(distance, "cosine") == 0)
-        opclass = "lhv_cosine_ops";
-    else if (strcmp(distance, "euclidean") == 0)
-        opclass = "lhv_l2_ops";
-    else if (strcmp(distance, "inner_product") == 0)
-        opclass = "lhv_ip_ops";
-    else
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("unknown distance \"%s\"", distance),
-                        errhint("Use 'cosine', 'euclidean' or 'inner_product'.")));
-    lhv_named_check_range("m", m, LHV_M_MIN, LHV_M_MAX);
-    lhv_named_check_range("ef_search", ef_search, LHV_EF_SEARCH_MIN, LHV_EF_SEARCH_MAX);
-    lhv_named_check_range("ef_construction", ef_construction, LHV_EF_CONSTRUCTION_MIN,
-                          LHV_EF_CONSTRUCTION_MAX);
+void lhv_named_create(Oid ext_schema, const LhvNamedSpec* spec, LhvNamedFill fill, void* fill_arg)
+{
+    const char* name = spec->name;
+    const char* opclass = lhv_named_opclass(spec->distance);
+    if (opclass == NULL)
+        elog(ERROR, "lhv: unknown distance \"%s\"", spec->distance);  // checked by lhv_named_check_spec
 
     // Who asked, and who owns the extension (and so its schemas and catalog).
     Oid caller = GetUserId();
     Oid extension = get_extension_oid("lhv", false);
-    Oid ext_schema = get_func_namespace(fcinfo->flinfo->fn_oid);  // the extension's schema
     const char* schema = quote_identifier(get_namespace_name(ext_schema));
     const char* table = quote_identifier(name);
     const char* owner_name = quote_identifier(GetUserNameFromId(caller, false));
@@ -121,17 +143,17 @@ extern "C" Datum lhv_create(PG_FUNCTION_ARGS)
     char hash[33];
     const char* md5_error = NULL;
     if (!pg_md5_hash(name, strlen(name), hash, &md5_error))
-        elog(ERROR, "lhv_create: md5 failed: %s", md5_error ? md5_error : "unknown error");
+        elog(ERROR, "lhv: md5 failed: %s", md5_error ? md5_error : "unknown error");
 
     if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "lhv_create: SPI_connect failed");
+        elog(ERROR, "lhv: SPI_connect failed");
 
     StringInfoData sql;
     initStringInfo(&sql);
     appendStringInfo(&sql, "SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.oid = %u", extension);
     lhv_named_spi(sql.data, SPI_OK_SELECT);
     if (SPI_processed != 1)
-        elog(ERROR, "lhv_create: extension lhv not found");
+        elog(ERROR, "lhv: extension lhv not found");
     bool isnull;
     Oid ext_owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
@@ -160,8 +182,8 @@ extern "C" Datum lhv_create(PG_FUNCTION_ARGS)
                      "INSERT INTO %s." LHV_NAMED_CATALOG
                      " (name, dimension, distance, m, ef_search, ef_construction)"
                      " VALUES (%s, %d, %s, %d, %d, %d) ON CONFLICT (name) DO NOTHING",
-                     schema, quote_literal_cstr(name), dimension, quote_literal_cstr(distance), m,
-                     ef_search, ef_construction);
+                     schema, quote_literal_cstr(name), spec->dimension, quote_literal_cstr(spec->distance),
+                     spec->m, spec->ef_search, spec->ef_construction);
     lhv_named_spi(sql.data, SPI_OK_INSERT);
     if (SPI_processed != 1) {
         SetUserIdAndSecContext(saved_user, saved_context);
@@ -179,14 +201,24 @@ extern "C" Datum lhv_create(PG_FUNCTION_ARGS)
                      "  pg_catalog.array_ndims(embedding) OPERATOR(pg_catalog.=) 1 AND"
                      "  pg_catalog.array_length(embedding, 1) OPERATOR(pg_catalog.=) %d),"
                      " metadata jsonb)",
-                     table, hash, hash, hash, dimension);
+                     table, hash, hash, hash, spec->dimension);
     lhv_named_spi(sql.data, SPI_OK_UTILITY);
+
+    // Rows go in before the index exists (lhv_import: the index build then
+    // takes over their graph instead of building one).
+    if (fill != NULL) {
+        Oid data_schema = get_namespace_oid(LHV_NAMED_DATA_SCHEMA, false);
+        Oid table_oid = get_relname_relid(name, data_schema);
+        if (!OidIsValid(table_oid))
+            elog(ERROR, "lhv: the table of named index \"%s\" vanished", name);
+        fill(table_oid, fill_arg);
+    }
 
     resetStringInfo(&sql);
     appendStringInfo(&sql,
                      "CREATE INDEX \"lhv#%s\" ON " LHV_NAMED_DATA_SCHEMA ".%s USING lhv"
                      " (embedding %s.%s) WITH (m = %d, ef_construction = %d)",
-                     hash, table, schema, opclass, m, ef_construction);
+                     hash, table, schema, opclass, spec->m, spec->ef_construction);
     lhv_named_spi(sql.data, SPI_OK_UTILITY);
 
     resetStringInfo(&sql);
@@ -201,5 +233,4 @@ extern "C" Datum lhv_create(PG_FUNCTION_ARGS)
 
     SetUserIdAndSecContext(saved_user, saved_context);
     SPI_finish();
-    PG_RETURN_VOID();
 }
