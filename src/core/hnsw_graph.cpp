@@ -31,6 +31,7 @@ void validate_params(const GraphParams& params) {
     out_of_range("dimension", params.dimension, 1, kMaxDimension);
     out_of_range("m", params.m, kMinM, kMaxM);
     out_of_range("ef_construction", params.ef_construction, kMinEfConstruction, kMaxEfConstruction);
+    out_of_range("records_per_chunk", params.records_per_chunk, 0, kMaxRecordsPerChunk);
     if (params.metric != Metric::L2 && params.metric != Metric::InnerProduct && params.metric != Metric::Cosine)
         throw Error(ErrorKind::InvalidParameter, "unknown metric");
 }
@@ -59,8 +60,12 @@ ChunkHandle HnswGraph::create(ChunkMemory& memory, const GraphParams& params) {
     header->upper_level_bytes = sizeof(std::uint32_t) * (1 + header->max_m);
 
     std::uint32_t shift = 0;
-    while ((std::size_t(2) << shift) * header->record_bytes <= kLevel0ChunkTargetBytes) shift++;
-    while ((std::uint32_t(1) << shift) < kMinRecordsPerChunk) shift++;
+    if (params.records_per_chunk != 0) {
+        while ((std::uint32_t(1) << shift) < params.records_per_chunk) shift++;
+    } else {
+        while ((std::size_t(2) << shift) * header->record_bytes <= kLevel0ChunkTargetBytes) shift++;
+        while ((std::uint32_t(1) << shift) < kMinRecordsPerChunk) shift++;
+    }
     header->records_per_chunk_shift = shift;
     std::size_t records = std::size_t(1) << shift;
     header->element_info_offset = round_up(records * header->record_bytes, 64);

@@ -44,6 +44,10 @@ struct GraphParams {
     std::uint32_t ef_construction = 64;   // raised to at least M, as hnswlib
     Metric metric = Metric::L2;
     std::uint64_t random_seed = 100;      // level generator seed, as hnswlib
+    // Elements per level-0 chunk, rounded up to a power of two; 0 (the
+    // default) sizes chunks to about 2 MB. Small values give graphs of many
+    // small chunks, for tests of what happens per chunk.
+    std::uint32_t records_per_chunk = 0;
 };
 
 // Limits, checked by HnswGraph::create (InvalidParameter otherwise).
@@ -53,6 +57,7 @@ constexpr std::uint32_t kMinEfConstruction = 4;
 constexpr std::uint32_t kMaxEfConstruction = 1000;
 constexpr std::uint32_t kMaxDimension = 16000;
 constexpr std::uint32_t kMaxEfSearch = 100000;
+constexpr std::uint32_t kMaxRecordsPerChunk = 1u << 16;
 
 struct SearchResult {
     float distance;

@@ -180,6 +180,7 @@ lhv::GraphParams lhv_index_params(Relation index, int dimension)
     params.dimension = uint32(dimension);
     params.m = uint32(lhv_index_m(index));
     params.ef_construction = uint32(lhv_index_ef_construction(index));
+    params.records_per_chunk = uint32(lhv_debug_records_per_chunk);
     FmgrInfo* metric_proc = index_getprocinfo(index, 1, LHV_METRIC_PROC);
     int32 metric = DatumGetInt32(FunctionCall1(metric_proc, PointerGetDatum(NULL)));
     if (metric < int(lhv::Metric::L2) || metric > int(lhv::Metric::Cosine))
