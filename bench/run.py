@@ -447,7 +447,9 @@ def bench_dataset(args, spec, host, have_pgvector):
     literals = [lhv.literal(q) for q in queries]
     entry = {"how": "lhv through SQL (PREPARE/EXECUTE)", "build_seconds": build,
              "snapshot_bytes": snapshot_bytes, "snapshot_write_seconds": snapshot_seconds,
-             "build_threads": int(scalar(cur, "SHOW lhv.build_threads")) or clients,
+             # lhv.build_threads (0: one per core), capped at 1 + max_parallel_maintenance_workers
+             "build_threads": min(int(scalar(cur, "SHOW lhv.build_threads")) or clients,
+                                  1 + int(scalar(cur, "SHOW max_parallel_maintenance_workers"))),
              "size_bytes": graph_bytes, "lhv_total_bytes_after_build": total_bytes}
     entry.update(sql_sweep(host, lhv, literals, truth, efs, repeats, clients))
     if spec["insert"]:

@@ -97,12 +97,20 @@ void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, state->count);
 }
 
-// Threads to insert with: lhv.build_threads, or one per core.
-int build_thread_count(int64 vectors)
+// Threads to insert with: lhv.build_threads (0: one per core), capped as
+// PostgreSQL caps its own parallel index builds, so that the settings an
+// operator already uses bound lhv's builds too: the leader's share plus one
+// per parallel worker the build could have, that is at most
+// max_parallel_maintenance_workers (or the table's parallel_workers option)
+// and never more than max_worker_processes, which only a superuser sets.
+int build_thread_count(Relation heap, int64 vectors)
 {
     int threads = lhv_build_threads;
     if (threads <= 0)
         threads = Max(1, int(std::thread::hardware_concurrency()));
+    int workers = Min(max_parallel_maintenance_workers, max_worker_processes);
+    workers = Min(workers, RelationGetParallelWorkers(heap, workers));
+    threads = Min(threads, 1 + Max(workers, 0));
     return int(Min(int64(threads), Max(vectors, int64(1))));
 }
 
@@ -252,7 +260,8 @@ bool lhv_graph_build(Relation heap, Relation index, IndexInfo* indexInfo, bool r
             view->graph->reserve(uint32(state.count));
             view->graph->seal();
         });
-        int threads = build_thread_count(state.count);
+        int threads = build_thread_count(heap, state.count);
+        elog(DEBUG1, "lhv: building index \"%s\" with %d thread(s)", RelationGetRelationName(index), threads);
         int64 next = 0;
         for (;;) {
             bool finished = lhv::pg::lhv_guard([&] {

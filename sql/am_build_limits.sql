@@ -1,0 +1,58 @@
+-- am_build_limits.sql: what bounds a CREATE INDEX: its threads are capped as
+-- PostgreSQL caps its own parallel index builds (max_parallel_maintenance_workers,
+-- the table's parallel_workers, max_worker_processes), whatever
+-- lhv.build_threads asks for.
+
+-- An ordinary role that owns its table.
+CREATE ROLE regress_lhv_builder;
+CREATE SCHEMA lim AUTHORIZATION regress_lhv_builder;
+SET ROLE regress_lhv_builder;
+CREATE TABLE lim.items (id int PRIMARY KEY, v real[]);
+INSERT INTO lim.items SELECT i, ARRAY[i % 17, i % 13, i % 7, i % 5]::real[]
+  FROM generate_series(1, 500) i;
+
+-- Each build says how many threads it used (DEBUG1), after PostgreSQL's own
+-- "building index ... serially" line (lhv's threads are not parallel workers).
+-- Any user may ask for 64 threads ...
+SET lhv.build_threads = 64;
+-- ... but with no parallel maintenance worker allowed, the build runs on one.
+SET max_parallel_maintenance_workers = 0;
+SET client_min_messages = debug1;
+CREATE INDEX items_v ON lim.items USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+DROP INDEX lim.items_v;
+-- Two workers allowed: the leader's share plus two.
+SET max_parallel_maintenance_workers = 2;
+SET client_min_messages = debug1;
+CREATE INDEX items_v ON lim.items USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+DROP INDEX lim.items_v;
+-- Raising max_parallel_maintenance_workers (any user may) stops at
+-- max_worker_processes, which only a superuser sets (at server start).
+SET max_parallel_maintenance_workers = 1000;
+SHOW max_worker_processes;
+SET client_min_messages = debug1;
+CREATE INDEX items_v ON lim.items USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+DROP INDEX lim.items_v;
+-- The table's parallel_workers option caps it as well, as for btree.
+ALTER TABLE lim.items SET (parallel_workers = 1);
+SET client_min_messages = debug1;
+CREATE INDEX items_v ON lim.items USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+DROP INDEX lim.items_v;
+ALTER TABLE lim.items RESET (parallel_workers);
+-- lhv.build_threads below the cap is honoured.
+SET lhv.build_threads = 3;
+SET client_min_messages = debug1;
+CREATE INDEX items_v ON lim.items USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+RESET max_parallel_maintenance_workers;
+RESET lhv.build_threads;
+-- The developer settings are a superuser's.
+SET lhv.debug_records_per_chunk = 16;
+SET lhv.debug_fail_shared_allocation = 1;
+RESET ROLE;
+
+DROP SCHEMA lim CASCADE;
+DROP ROLE regress_lhv_builder;
