@@ -97,11 +97,25 @@ bool fill_ref(const RegistryEntry& entry, LhvGraphRef* ref)
 // nor the whole log is there to load it from. The table may be written
 // meanwhile; the build indexes in-progress rows too (a row added twice is
 // returned once by scans), so its warnings about them are silenced.
+//
+// Any role's query may get here, so the index's expressions and predicate
+// run as PostgreSQL's index_build runs them: as the table's owner, under
+// SECURITY_RESTRICTED_OPERATION, with GUC changes undone afterwards, and, as
+// PostgreSQL 17 does for maintenance, with search_path = pg_catalog, pg_temp,
+// so that the querying role's schemas cannot capture a name the owner's
+// functions leave unqualified. An error restores all of it with the
+// (sub)transaction's abort, as for index_build.
 void rebuild_from_heap(Relation index)
 {
     LhvMetaPageData meta = lhv_meta_read(index);
     Relation heap = table_open(index->rd_index->indrelid, AccessShareLock);
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(heap->rd_rel->relowner, saved_context | SECURITY_RESTRICTED_OPERATION);
     int nest_level = NewGUCNestLevel();
+    set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                      true, 0, false);
     set_config_option("client_min_messages", "error", PGC_SUSET, PGC_S_SESSION,
                       GUC_ACTION_SAVE, true, 0, false);
     set_config_option("log_min_messages", "error", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -109,7 +123,8 @@ void rebuild_from_heap(Relation index)
     IndexInfo* info = BuildIndexInfo(index);
     double heap_tuples, index_tuples;
     bool built = lhv_graph_build(heap, index, info, false, &heap_tuples, &index_tuples);
-    AtEOXact_GUC(true, nest_level);
+    AtEOXact_GUC(false, nest_level);
+    SetUserIdAndSecContext(saved_user, saved_context);
     table_close(heap, AccessShareLock);
     // The graph now holds the log up to where it ended when the build began
     // (appenders wait for a graph before they log). Save it soon.
