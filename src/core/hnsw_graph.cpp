@@ -97,33 +97,29 @@ HnswGraph::Impl::Impl(ChunkMemory& memory_in, GraphLocks& locks_in, ChunkHandle 
     element_info_offset = header->element_info_offset;
     chunk_shift = header->records_per_chunk_shift;
     chunk_mask = (std::uint32_t(1) << chunk_shift) - 1;
-    level0_addresses.reset(new std::atomic<char*>[kMaxLevel0Chunks]);
-    arena_addresses.reset(new std::atomic<char*>[kMaxArenaChunks]);
-    for (std::uint32_t i = 0; i < kMaxLevel0Chunks; i++) level0_addresses[i].store(nullptr, std::memory_order_relaxed);
-    for (std::uint32_t i = 0; i < kMaxArenaChunks; i++) arena_addresses[i].store(nullptr, std::memory_order_relaxed);
 }
 
 // The address of a level-0 chunk in this process, resolved once.
 char* HnswGraph::Impl::level0_chunk(std::uint32_t chunk) {
-    char* address = level0_addresses[chunk].load(std::memory_order_acquire);
+    char* address = level0_addresses.get(chunk);
     if (address != nullptr) return address;
     ChunkHandle handle = load_acquire(&header->level0_chunks[chunk]);
     if (handle == kInvalidChunk) throw Error(ErrorKind::Internal, "level-0 chunk " + std::to_string(chunk) + " missing");
     check_not_sealed("resolve a level-0 chunk");
     address = static_cast<char*>(memory.resolve(handle));
-    level0_addresses[chunk].store(address, std::memory_order_release);
+    level0_addresses.set(chunk, address);
     return address;
 }
 
 // The address of an arena chunk in this process, resolved once.
 char* HnswGraph::Impl::arena_chunk(std::uint32_t chunk) {
-    char* address = arena_addresses[chunk].load(std::memory_order_acquire);
+    char* address = arena_addresses.get(chunk);
     if (address != nullptr) return address;
     ChunkHandle handle = load_acquire(&header->arena_chunks[chunk]);
     if (handle == kInvalidChunk) throw Error(ErrorKind::Internal, "arena chunk " + std::to_string(chunk) + " missing");
     check_not_sealed("resolve an arena chunk");
     address = static_cast<char*>(memory.resolve(handle));
-    arena_addresses[chunk].store(address, std::memory_order_release);
+    arena_addresses.set(chunk, address);
     return address;
 }
 
@@ -314,13 +310,19 @@ std::size_t HnswGraph::memory_bytes() const noexcept {
            std::size_t(load_acquire(&header->arena_chunk_count)) * header->arena_chunk_bytes;
 }
 
+std::size_t HnswGraph::view_bytes() noexcept {
+    Impl& g = *impl_;
+    return sizeof(HnswGraph) + sizeof(Impl) + g.level0_addresses.bytes() + g.arena_addresses.bytes() +
+           g.visited_pool.bytes();
+}
+
 void HnswGraph::destroy() noexcept {
     Impl& g = *impl_;
     GraphHeader* header = g.header;
     for (std::uint32_t c = 0; c < header->arena_chunk_count; c++) g.memory.release(header->arena_chunks[c]);
     for (std::uint32_t c = 0; c < header->level0_chunk_count; c++) g.memory.release(header->level0_chunks[c]);
-    for (std::uint32_t c = 0; c < kMaxLevel0Chunks; c++) g.level0_addresses[c].store(nullptr);
-    for (std::uint32_t c = 0; c < kMaxArenaChunks; c++) g.arena_addresses[c].store(nullptr);
+    g.level0_addresses.clear();
+    g.arena_addresses.clear();
     g.header = nullptr;
     g.memory.release(g.header_handle);
 }

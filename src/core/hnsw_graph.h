@@ -162,6 +162,11 @@ public:
     // Bytes of memory the graph holds (header, chunks, arena).
     std::size_t memory_bytes() const noexcept;
 
+    // Bytes of process-private memory this view holds (its cache of chunk
+    // addresses and the visited sets its searches left in its pool), apart
+    // from the graph itself. Call it when no search runs through the view.
+    std::size_t view_bytes() noexcept;
+
     // Gives every block back. The view must not be used afterwards.
     void destroy() noexcept;
 
