@@ -13,6 +13,7 @@ void _PG_init(void);
 
 #include "shmem/dsa_memory.h"
 #include "am/lhv_am.h"
+#include "am/view_cache.h"
 #include "shmem/lifecycle.h"
 #include "lhv_config.h"
 #include "shmem/shmem.h"
@@ -90,6 +91,9 @@ void _PG_init(void) {
     lhv::pg::install_shmem_hooks();
     lhv::pg::register_dsa_memory_callbacks();
     lhv_am_init();
+    // Transaction callbacks run newest first: the lifecycle frees graphs at
+    // commit or abort before the view cache sweeps the views of freed graphs.
+    lhv_view_cache_init();
     lhv_lifecycle_init();
     lhv_snapshot_worker_register();
 }

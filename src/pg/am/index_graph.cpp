@@ -1,6 +1,6 @@
 // index_graph.cpp: finding, loading, creating and using the shared graph of
-// an lhv index from a backend (index_graph.h), with a per-backend cache of
-// graph views so a statement pays nothing to reach an index it used before.
+// an lhv index from a backend (index_graph.h), through this backend's views
+// of the graphs (view_cache.h).
 extern "C" {
 #include "postgres.h"
 
@@ -32,49 +32,6 @@ extern "C" {
 
 using lhv::pg::RegistryEntry;
 using lhv::pg::SlotState;
-
-namespace {
-
-// This backend's view of one registry slot's graph.
-struct CachedView {
-    uint64 generation;
-    dsa_pointer header;
-    lhv::AtomicGraphLocks* locks;
-    lhv::HnswGraph* graph;
-};
-
-CachedView* view_cache = nullptr;  // lhv.max_indexes entries, for the backend's life
-int view_cache_size = 0;
-
-}  // namespace
-
-lhv::HnswGraph* lhv_graph_view(const RegistryEntry& entry)
-{
-    if (view_cache == nullptr) {
-        int slots = lhv::pg::pg_call([] { return lhv::pg::control()->max_indexes; });
-        view_cache = new CachedView[slots]();
-        view_cache_size = slots;
-    }
-    if (entry.slot < 0 || entry.slot >= view_cache_size)
-        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: registry slot out of range");
-
-    CachedView& cached = view_cache[entry.slot];
-    if (cached.graph && cached.generation == entry.generation && cached.header == entry.graph)
-        return cached.graph;
-
-    delete cached.graph;
-    delete cached.locks;
-    cached = CachedView{};
-    if (!DsaPointerIsValid(entry.graph))
-        return nullptr;
-
-    lhv::pg::DsaChunkMemory& memory = lhv::pg::dsa_memory();
-    cached.locks = new lhv::AtomicGraphLocks(lhv::HnswGraph::lock_words(memory, entry.graph));
-    cached.graph = new lhv::HnswGraph(memory, *cached.locks, entry.graph);
-    cached.generation = entry.generation;
-    cached.header = entry.graph;
-    return cached.graph;
-}
 
 namespace {
 
