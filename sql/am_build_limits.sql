@@ -56,3 +56,47 @@ RESET ROLE;
 
 DROP SCHEMA lim CASCADE;
 DROP ROLE regress_lhv_builder;
+
+-- maintenance_work_mem bounds the vectors a build holds in its memory: it
+-- reads a batch of rows, inserts it, reads the next. On one thread the
+-- graph is the same whatever the batch size: same answers, same recall.
+CREATE TABLE lim_vectors (id int PRIMARY KEY, v real[]);
+SELECT setseed(0.25);
+INSERT INTO lim_vectors SELECT i, ARRAY(SELECT random()::real FROM generate_series(1, 64) WHERE i > 0)
+  FROM generate_series(1, 6000) i;
+CREATE TABLE lim_queries AS SELECT id AS qid, v FROM lim_vectors WHERE id % 200 = 0;
+SET jit = off;
+SET lhv.build_threads = 1;
+SET maintenance_work_mem = '1MB';  -- 3,971 rows of 64 floats: two batches
+SET client_min_messages = debug1;
+CREATE INDEX lim_vectors_v ON lim_vectors USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+SET enable_seqscan = off;
+SET lhv.ef_search = 60;
+CREATE TABLE lim_answers_small AS
+  SELECT qid, (SELECT array_agg(id) FROM (SELECT id FROM lim_vectors ORDER BY v <-> q.v LIMIT 10) s) AS ids
+  FROM lim_queries q;
+DROP INDEX lim_vectors_v;
+SET maintenance_work_mem = '64MB';  -- one batch
+SET client_min_messages = debug1;
+CREATE INDEX lim_vectors_v ON lim_vectors USING lhv (v lhv_l2_ops);
+RESET client_min_messages;
+CREATE TABLE lim_answers_large AS
+  SELECT qid, (SELECT array_agg(id) FROM (SELECT id FROM lim_vectors ORDER BY v <-> q.v LIMIT 10) s) AS ids
+  FROM lim_queries q;
+SELECT count(*) AS queries, count(*) FILTER (WHERE s.ids = l.ids) AS same_answers
+FROM lim_answers_small s JOIN lim_answers_large l USING (qid);
+-- Recall@10 of both against brute force (the exact order of a sort).
+SET enable_seqscan = on;
+SET enable_indexscan = off;
+SELECT round(avg(cardinality(ARRAY(SELECT unnest(s.ids) INTERSECT
+         SELECT id FROM (SELECT id FROM lim_vectors ORDER BY v <-> q.v LIMIT 10) e))) / 10.0, 2) >= 0.9
+       AS recall_at_least_0_9
+FROM lim_answers_small s JOIN lim_queries q USING (qid);
+RESET enable_indexscan;
+RESET enable_seqscan;
+RESET lhv.ef_search;
+RESET maintenance_work_mem;
+RESET lhv.build_threads;
+RESET jit;
+DROP TABLE lim_vectors, lim_queries, lim_answers_small, lim_answers_large;
