@@ -2,78 +2,120 @@
 // (internal).
 //
 // A graph refers to its chunks by handles; each view resolves a chunk once
-// and keeps its address. The cache is a directory of pages of kPageEntries
-// addresses, each page allocated when a chunk in its range is first
-// resolved, so a view of a small graph holds a page or two (about 2 kB with
-// the directory) instead of room for the largest graph (16,384 + 4,096
-// addresses, 160 kB, in every view of every backend). Lookups are two loads;
-// any number of threads may look up and fill it at once (pages are installed
-// with a compare-and-swap, entries are atomic).
+// and keeps its address. The cache is one flat table that grows (at least
+// doubling) to the highest chunk resolved, so a view of a small graph holds
+// a few hundred bytes instead of room for the largest graph (16,384 + 4,096
+// addresses, 160 kB, in every view of every backend), and a lookup is still
+// one table load and one entry load. Tables replaced by a larger one are
+// kept until the view goes, since another thread may still be reading them
+// (at most as much again as the current table). Lookups take no lock and may
+// run on any number of threads; filling is rare (once per chunk per view)
+// and takes a process-local mutex, so no address is lost to a table copied
+// meanwhile.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <mutex>
+#include <new>
+#include <vector>
 
 namespace lhv {
 
 class ChunkAddresses {
 public:
-    // Room for chunks [0, max_chunks).
-    explicit ChunkAddresses(std::uint32_t max_chunks)
-        : page_count_((max_chunks + kPageEntries - 1) / kPageEntries),
-          pages_(new std::atomic<Page*>[page_count_]) {
-        for (std::uint32_t p = 0; p < page_count_; p++) pages_[p].store(nullptr, std::memory_order_relaxed);
-    }
+    // Room for chunks [0, max_chunks) at most.
+    explicit ChunkAddresses(std::uint32_t max_chunks) : max_chunks_(max_chunks), table_(empty_table()) {}
     ~ChunkAddresses() { clear(); }
     ChunkAddresses(const ChunkAddresses&) = delete;
     ChunkAddresses& operator=(const ChunkAddresses&) = delete;
 
     // The address of `chunk`, or nullptr if it was not resolved yet.
     char* get(std::uint32_t chunk) const noexcept {
-        const Page* page = pages_[chunk / kPageEntries].load(std::memory_order_acquire);
-        return page == nullptr ? nullptr : page->entries[chunk % kPageEntries].load(std::memory_order_acquire);
+        const Table* table = table_.load(std::memory_order_acquire);
+        return chunk < table->size ? table->entries()[chunk].load(std::memory_order_acquire) : nullptr;
     }
 
     // Records the address of `chunk` (< max_chunks). May throw std::bad_alloc.
     void set(std::uint32_t chunk, char* address) {
-        std::atomic<Page*>& slot = pages_[chunk / kPageEntries];
-        Page* page = slot.load(std::memory_order_acquire);
-        if (page == nullptr) {
-            std::unique_ptr<Page> fresh(new Page());
-            if (slot.compare_exchange_strong(page, fresh.get(), std::memory_order_acq_rel)) {
-                page = fresh.release();
-                allocated_pages_.fetch_add(1, std::memory_order_relaxed);
-            }  // else another thread installed one: `page` holds it, `fresh` is freed
+        std::lock_guard<std::mutex> guard(mutex_);
+        Table* table = table_.load(std::memory_order_relaxed);
+        if (chunk >= table->size) {
+            const std::uint32_t size =
+                std::min(max_chunks_, std::max({chunk + 1, table->size * 2, std::uint32_t(kMinEntries)}));
+            Table* larger = Table::make(size);
+            for (std::uint32_t c = 0; c < table->size; c++)
+                larger->entries()[c].store(table->entries()[c].load(std::memory_order_relaxed),
+                                           std::memory_order_relaxed);
+            if (table != empty_table()) {
+                try {
+                    replaced_.push_back(table);
+                } catch (...) {
+                    Table::destroy(larger);
+                    throw;
+                }
+            }
+            table_.store(larger, std::memory_order_release);
+            table = larger;
         }
-        page->entries[chunk % kPageEntries].store(address, std::memory_order_release);
+        table->entries()[chunk].store(address, std::memory_order_release);
     }
 
-    // Forgets every address and frees the pages. No lookup may run meanwhile.
+    // Forgets every address and frees the tables. No lookup may run meanwhile.
     void clear() noexcept {
-        for (std::uint32_t p = 0; p < page_count_; p++) delete pages_[p].exchange(nullptr);
-        allocated_pages_.store(0, std::memory_order_relaxed);
+        std::lock_guard<std::mutex> guard(mutex_);
+        Table* table = table_.exchange(empty_table());
+        if (table != empty_table()) Table::destroy(table);
+        for (Table* old : replaced_) Table::destroy(old);
+        replaced_.clear();
+        replaced_.shrink_to_fit();
     }
 
-    // Bytes of process memory held (directory and pages).
-    std::size_t bytes() const noexcept {
-        return page_count_ * sizeof(std::atomic<Page*>) +
-               allocated_pages_.load(std::memory_order_relaxed) * sizeof(Page);
+    // Bytes of process memory held (tables, including replaced ones).
+    std::size_t bytes() noexcept {
+        std::lock_guard<std::mutex> guard(mutex_);
+        const Table* table = table_.load(std::memory_order_relaxed);
+        std::size_t total = table == empty_table() ? 0 : Table::bytes_for(table->size);
+        for (const Table* old : replaced_) total += Table::bytes_for(old->size);
+        return total + replaced_.capacity() * sizeof(Table*);
     }
 
 private:
-    static constexpr std::uint32_t kPageEntries = 128;  // 1 kB of addresses
-    struct Page {
-        Page() {
-            for (std::atomic<char*>& entry : entries) entry.store(nullptr, std::memory_order_relaxed);
-        }
-        std::atomic<char*> entries[kPageEntries];
-    };
+    static constexpr std::uint32_t kMinEntries = 16;
 
-    std::uint32_t page_count_;
-    std::unique_ptr<std::atomic<Page*>[]> pages_;
-    std::atomic<std::size_t> allocated_pages_{0};
+    // A size, then that many atomic addresses, in one block.
+    struct Table {
+        std::uint32_t size;
+        std::uint32_t unused;  // keeps the entries 8-byte aligned
+        std::atomic<char*>* entries() noexcept { return reinterpret_cast<std::atomic<char*>*>(this + 1); }
+        const std::atomic<char*>* entries() const noexcept {
+            return reinterpret_cast<const std::atomic<char*>*>(this + 1);
+        }
+        static std::size_t bytes_for(std::uint32_t size) noexcept {
+            return sizeof(Table) + std::size_t(size) * sizeof(std::atomic<char*>);
+        }
+        static Table* make(std::uint32_t size) {
+            Table* table = static_cast<Table*>(::operator new(bytes_for(size)));
+            table->size = size;
+            for (std::uint32_t c = 0; c < size; c++) new (&table->entries()[c]) std::atomic<char*>(nullptr);
+            return table;
+        }
+        static void destroy(Table* table) noexcept { ::operator delete(table); }
+    };
+    static_assert(sizeof(Table) % alignof(std::atomic<char*>) == 0, "entries follow the size, aligned");
+
+    // The table of every view that resolved nothing yet (size 0, never written).
+    static Table* empty_table() noexcept {
+        static Table empty{0, 0};
+        return &empty;
+    }
+
+    const std::uint32_t max_chunks_;
+    std::atomic<Table*> table_;
+    std::mutex mutex_;
+    std::vector<Table*> replaced_;
 };
 
 }  // namespace lhv
