@@ -24,14 +24,14 @@ namespace lhv {
 
 class VisitedList {
 public:
-    VisitedList() : slots_(kInitialSlots, 0) {}
+    VisitedList() { allocate(kInitialBits); }
 
     // Starts a new search.
     void begin() {
-        if (slots_.size() > kInitialSlots && used_ < slots_.size() / 16) resize(slots_.size() / 2);
+        if (bits_ > kInitialBits && used_ < (std::size_t(1) << bits_) / 16) resize(bits_ - 1);
         used_ = 0;
         if (++search_ == 0) {  // after 2^32 searches: old slots could match again
-            std::fill(slots_.begin(), slots_.end(), 0);
+            std::fill(slots_.get(), slots_.get() + (std::size_t(1) << bits_), 0);
             search_ = 1;
         }
     }
@@ -39,45 +39,52 @@ public:
     // Marks `id`; returns true if it was already marked in this search.
     bool test_and_mark(std::uint32_t id) {
         const std::uint64_t key = (std::uint64_t(search_) << 32) | id;
-        const std::size_t mask = slots_.size() - 1;
-        for (std::size_t i = hash(id) & mask;; i = (i + 1) & mask) {
-            const std::uint64_t slot = slots_[i];
+        std::uint64_t* const slots = slots_.get();
+        for (std::uint32_t i = slot_of(id);; i = (i + 1) & mask_) {
+            const std::uint64_t slot = slots[i];
             if (slot == key) return true;
-            if (std::uint32_t(slot >> 32) != search_) {  // empty for this search
-                slots_[i] = key;
-                if (++used_ * 2 > slots_.size()) resize(slots_.size() * 2);
+            if ((slot >> 32) != search_) {  // empty for this search
+                slots[i] = key;
+                if (++used_ * 2 > mask_) resize(bits_ + 1);
                 return false;
             }
         }
     }
 
     // Bytes this set holds.
-    std::size_t bytes() const noexcept { return sizeof(*this) + slots_.capacity() * sizeof(std::uint64_t); }
+    std::size_t bytes() const noexcept { return sizeof(*this) + (std::size_t(1) << bits_) * sizeof(std::uint64_t); }
 
 private:
-    static constexpr std::size_t kInitialSlots = 2048;  // 16 kB
+    static constexpr std::uint32_t kInitialBits = 11;  // 2,048 slots, 16 kB
 
-    // Fibonacci hashing: neighbouring ids land far apart.
-    static std::size_t hash(std::uint32_t id) noexcept {
-        return std::size_t((std::uint64_t(id) * 0x9E3779B97F4A7C15ull) >> 32);
+    // Fibonacci hashing: the top bits of id x 2^32/phi; neighbouring ids land far apart.
+    std::uint32_t slot_of(std::uint32_t id) const noexcept { return (id * 0x9E3779B1u) >> (32 - bits_); }
+
+    void allocate(std::uint32_t bits) {
+        slots_.reset(new std::uint64_t[std::size_t(1) << bits]());
+        bits_ = bits;
+        mask_ = (std::uint32_t(1) << bits) - 1;
     }
 
-    // Moves this search's ids into a table of `slots` slots (a power of two).
-    void resize(std::size_t slots) {
-        std::vector<std::uint64_t> old(slots, 0);
-        old.swap(slots_);
-        const std::size_t mask = slots - 1;
-        for (std::uint64_t slot : old) {
-            if (std::uint32_t(slot >> 32) != search_) continue;
-            std::size_t i = hash(std::uint32_t(slot)) & mask;
-            while (slots_[i] != 0) i = (i + 1) & mask;
+    // Moves this search's ids into a table of 2^bits slots.
+    void resize(std::uint32_t bits) {
+        std::unique_ptr<std::uint64_t[]> old = std::move(slots_);
+        const std::size_t old_size = std::size_t(1) << bits_;
+        allocate(bits);
+        for (std::size_t k = 0; k < old_size; k++) {
+            const std::uint64_t slot = old[k];
+            if ((slot >> 32) != search_) continue;
+            std::uint32_t i = slot_of(std::uint32_t(slot));
+            while (slots_[i] != 0) i = (i + 1) & mask_;
             slots_[i] = slot;
         }
     }
 
-    std::vector<std::uint64_t> slots_;  // (search << 32) | id; a power of two of them
-    std::uint32_t search_ = 0;          // the current search's number, never 0 once begun
-    std::size_t used_ = 0;              // ids marked in this search
+    std::unique_ptr<std::uint64_t[]> slots_;  // (search << 32) | id; 2^bits_ of them
+    std::uint32_t bits_ = 0;
+    std::uint32_t mask_ = 0;
+    std::uint32_t search_ = 0;  // the current search's number, never 0 once begun
+    std::uint32_t used_ = 0;    // ids marked in this search
 };
 
 // A few visited sets shared by the threads that use one graph view.
