@@ -1,11 +1,12 @@
 """backend_memory.py: each backend's own memory after searching a large lhv
 index, measured alone (bench/run.py measures the same within a full run).
 
-    bash bench/backend_memory.sh [--rows 1000000] [--ef 40]
+    bash bench/backend_memory.sh [--rows 1000000] [--ef 40,400]
 
 The synthetic clustered set of bench/run.py (N x 128, cosine, the same seed),
 one lhv index (m 16, ef_construction 64), then 1 and 16 backends that each
-connect, prepare the query and search (100 queries in all, at least 20 each):
+connect, prepare the query and search (100 queries in all, at least 20 each),
+at each ef_search given (a wider search visits more, and its visited set grows):
 per backend, PostgreSQL's memory contexts, lhv's views of graphs
 (lhv_backend_memory(): chunk addresses and visited sets, kept outside any
 memory context), its RssAnon after the searches and what that grew by since it
@@ -25,7 +26,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", required=True, help="the cluster's unix socket directory")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--ef", type=int, default=40)
+    parser.add_argument("--ef", default="40,400", help="ef_search values, one measurement each")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     args = parser.parse_args()
 
@@ -48,7 +49,7 @@ def main():
     build = run.timed_build(cur, lhv)
     run.log(f"lhv: built in {build:.1f} s")
     literals = [lhv.literal(q) for q in queries]
-    rows = run.lhv_memory(args.host, lhv, literals, ef=args.ef)
+    rows = [row for ef in (int(e) for e in args.ef.split(",")) for row in run.lhv_memory(args.host, lhv, literals, ef=ef)]
     cur.execute(f"DROP TABLE {table}")
     conn.close()
 
@@ -59,7 +60,7 @@ def main():
     path = os.path.join(args.out, "backend_memory.json")
     with open(path, "w") as f:
         json.dump(report, f, indent=1)
-    print(f"## lhv per-backend memory, {n:,} x 128 cosine, ef_search {args.ef}, {report['date']}\n")
+    print(f"## lhv per-backend memory, {n:,} x 128 cosine, {report['date']}\n")
     print(run.memory_table(rows))
     print(f"JSON: {path}")
 

@@ -4,7 +4,7 @@
 # Builds and installs lhv first (into the PostgreSQL $PG_CONFIG names), unless
 # LHV_BENCH_NO_BUILD=1 (to measure the lhv installed there, e.g. an older
 # revision installed into another copy of PostgreSQL).
-#   bash bench/backend_memory.sh [--rows 1000000] [--ef 40]
+#   bash bench/backend_memory.sh [--rows 1000000] [--ef 40,400]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ "${LHV_BENCH_NO_BUILD:-0}" = 1 ] || bash "$root/scripts/build.sh"

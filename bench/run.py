@@ -329,11 +329,11 @@ def lhv_memory(host, system, literals, counts=(1, 16), ef=40):
 def memory_table(rows):
     """Markdown of lhv_memory()'s rows."""
     out = ["lhv memory with backends connected and searching (per backend: medians, / max):\n",
-           "| backends | graph_bytes | total_bytes | memory contexts | lhv views (lhv_backend_memory) "
+           "| backends | ef_search | graph_bytes | total_bytes | memory contexts | lhv views (lhv_backend_memory) "
            "| RssAnon kB | RssAnon grown while searching, kB |",
-           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        out.append(f"| {r['backends']} | {r['graph_bytes']:,} | {r['total_bytes']:,} | "
+        out.append(f"| {r['backends']} | {r.get('ef', 40)} | {r['graph_bytes']:,} | {r['total_bytes']:,} | "
                    f"{r['backend_context_bytes_median']:,} | {fmt(r.get('backend_lhv_view_bytes_median'))} | "
                    f"{fmt(r['backend_rss_anon_kb_median'])} / {fmt(r['backend_rss_anon_kb_max'])} | "
                    f"{fmt(r.get('backend_rss_anon_growth_kb_median'))} / {fmt(r.get('backend_rss_anon_growth_kb_max'))} |")
