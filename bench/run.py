@@ -343,7 +343,9 @@ def memory_table(rows):
 
 def pg_ctl(datadir, action):
     cmd = ["pg_ctl", "-D", datadir, "-w", "-m", "fast", "-l", os.path.join(os.path.dirname(datadir), "server.log"), action]
-    bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+    # The PostgreSQL bench/run.sh started the cluster with ($PG_CONFIG, as scripts/cluster.sh).
+    bindir = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"],
+                            capture_output=True, text=True).stdout.strip()
     cmd[0] = os.path.join(bindir, "pg_ctl")
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
