@@ -3,7 +3,7 @@
 // index it used before.
 //
 // A view holds only process-private memory: the graph's chunk addresses in
-// this process (a page per 128 chunks used) and the visited sets of its
+// this process (8 bytes per chunk it resolved) and the visited sets of its
 // searches (sized by what a search visits). Views of graphs that were freed
 // or replaced (DROP, REINDEX, TRUNCATE, a reload) are freed by a sweep
 // whenever the registry changed since the last one: at the next lhv access
