@@ -30,6 +30,18 @@ CREATE FUNCTION lhv_memory(
 
 CREATE VIEW lhv_memory AS SELECT * FROM lhv_memory();
 
+-- What this backend keeps for lhv in its own memory: its views of graphs
+-- (those of dropped or replaced indexes are swept first), the views retired
+-- during the current transaction (freed at its end), and the bytes of both
+-- (their caches of chunk addresses and the visited sets of their searches).
+CREATE FUNCTION lhv_backend_memory(
+    OUT graph_views integer,
+    OUT retired_views integer,
+    OUT view_bytes bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'lhv_backend_memory'
+    LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
 -- The envelope of an LHV1 snapshot (version, name, params, metadata) and the
 -- size of its graph bytes. Malformed input raises SQLSTATE 22P03.
 CREATE FUNCTION lhv_snapshot_info(snapshot bytea) RETURNS jsonb

@@ -8,8 +8,8 @@ each system it measures the binary COPY of the table, build time, index size,
 an ef_search sweep (recall@10, queries/s, p50/p99 latency; one client through a
 server-side prepared statement, and as many clients as cores), the single-row
 INSERT rate into a table whose index holds 50,000 rows, and for lhv its
-memory with 1 and 16 backends searching and the time from a server restart to
-the first answered query. It prints markdown tables, writes every figure to a
+memory with 1 and 16 backends searching (shared, and each backend's own) and
+the time from a server restart to the first answered query. It prints markdown tables, writes every figure to a
 JSON file and plots recall@10 against queries/s.
 
 bench/run.sh starts the cluster and calls this; see bench/README.md.
@@ -145,7 +145,12 @@ def _client_loop(host, system, pipe):
         elif cmd[0] == "memory":
             cur.execute("SELECT sum(total_bytes), sum(used_bytes) FROM pg_backend_memory_contexts")
             total, used = cur.fetchone()
-            pipe.send(("memory", int(total), int(used)))
+            view_bytes = None
+            # The views of graphs an lhv backend keeps (not in any memory
+            # context); lhv before 0.1's issue 9 had no lhv_backend_memory().
+            if system.name == "lhv" and scalar(cur, "SELECT to_regprocedure('lhv_backend_memory()') IS NOT NULL"):
+                view_bytes = scalar(cur, "SELECT view_bytes FROM lhv_backend_memory()")
+            pipe.send(("memory", int(total), int(used), view_bytes))
     conn.close()
 
 
@@ -164,6 +169,8 @@ class ClientPool:
         for parent in self.pipes:
             tag, pid = parent.recv()
             self.pids.append(pid)
+        # Each backend's private memory once connected, before any search.
+        self.rss_before_kb = [rss_anon_kb(pid) for pid in self.pids]
 
     def run(self, ef, literals):
         """Splits the queries over the clients; returns (wall seconds, latencies)."""
@@ -304,35 +311,61 @@ def rss_anon_kb(pid):
     return None
 
 
-def lhv_memory(host, system, literals, counts=(1, 16)):
-    """lhv_memory and the backends' own memory with 1 and 16 backends that have searched."""
+def lhv_memory(host, system, literals, counts=(1, 16), ef=40):
+    """lhv_memory and the backends' own memory with 1 and 16 backends that have
+    searched (at least 100 queries in all, 20 per backend, at `ef`): memory
+    contexts, lhv's views of graphs (lhv_backend_memory), RssAnon after the
+    searches and what it grew by since the backend connected and prepared."""
     conn = connect(host)
     cur = conn.cursor()
     out = []
     for n in counts:
         pool = ClientPool(host, system, n)
-        pool.run(40, literals[:max(n * 20, 100)])
+        pool.run(ef, literals[:max(n * 20, 100)])
         contexts = pool.backend_memory()
         rss = [rss_anon_kb(pid) for pid in pool.pids]
         cur.execute("SELECT graph_bytes, total_bytes, indexes FROM lhv_memory")
         graph, total, indexes = cur.fetchone()
         pool.close()
         rss_known = [r for r in rss if r is not None]
-        row = {"backends": n, "graph_bytes": graph, "total_bytes": total, "indexes": indexes,
+        growth = [a - b for a, b in zip(rss, pool.rss_before_kb) if a is not None and b is not None]
+        views = [c[2] for c in contexts if c[2] is not None]
+        row = {"backends": n, "ef": ef, "graph_bytes": graph, "total_bytes": total, "indexes": indexes,
                "backend_context_bytes_median": int(statistics.median(c[0] for c in contexts)),
+               "backend_lhv_view_bytes_median": int(statistics.median(views)) if views else None,
                "backend_rss_anon_kb_median": int(statistics.median(rss_known)) if rss_known else None,
-               "backend_rss_anon_kb_max": max(rss_known) if rss_known else None}
+               "backend_rss_anon_kb_max": max(rss_known) if rss_known else None,
+               "backend_rss_anon_growth_kb_median": int(statistics.median(growth)) if growth else None,
+               "backend_rss_anon_growth_kb_max": max(growth) if growth else None}
         log(f"lhv memory with {n} backends searching: graph {graph} B, total {total} B, "
-            f"backend contexts {row['backend_context_bytes_median']} B, RssAnon {row['backend_rss_anon_kb_median']} kB")
+            f"backend contexts {row['backend_context_bytes_median']} B, lhv views "
+            f"{row['backend_lhv_view_bytes_median']} B, RssAnon {row['backend_rss_anon_kb_median']} kB "
+            f"(+{row['backend_rss_anon_growth_kb_median']} kB since connecting)")
         out.append(row)
     conn.close()
     return out
 
 
+def memory_table(rows):
+    """Markdown of lhv_memory()'s rows."""
+    out = ["lhv memory with backends connected and searching (per backend: medians, / max):\n",
+           "| backends | ef_search | graph_bytes | total_bytes | memory contexts | lhv views (lhv_backend_memory) "
+           "| RssAnon kB | RssAnon grown while searching, kB |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        out.append(f"| {r['backends']} | {r.get('ef', 40)} | {r['graph_bytes']:,} | {r['total_bytes']:,} | "
+                   f"{r['backend_context_bytes_median']:,} | {fmt(r.get('backend_lhv_view_bytes_median'))} | "
+                   f"{fmt(r['backend_rss_anon_kb_median'])} / {fmt(r['backend_rss_anon_kb_max'])} | "
+                   f"{fmt(r.get('backend_rss_anon_growth_kb_median'))} / {fmt(r.get('backend_rss_anon_growth_kb_max'))} |")
+    out.append("")
+    return "\n".join(out)
+
+
 def pg_ctl(datadir, action):
     cmd = ["pg_ctl", "-D", datadir, "-w", "-m", "fast", "-l", os.path.join(os.path.dirname(datadir), "server.log"), action]
-    bindir = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"], capture_output=True,
-                            text=True).stdout.strip()
+    # The PostgreSQL bench/run.sh started the cluster with ($PG_CONFIG, as scripts/cluster.sh).
+    bindir = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"],
+                            capture_output=True, text=True).stdout.strip()
     cmd[0] = os.path.join(bindir, "pg_ctl")
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
@@ -485,7 +518,9 @@ def bench_dataset(args, spec, host, have_pgvector):
     literals = [lhv.literal(q) for q in queries]
     entry = {"how": "lhv on real[] through SQL (PREPARE/EXECUTE)", "build_seconds": build, "load_seconds": load,
              "snapshot_bytes": snapshot_bytes, "snapshot_write_seconds": snapshot_seconds,
-             "build_threads": int(scalar(cur, "SHOW lhv.build_threads")) or clients,
+             # lhv.build_threads (0: one per core), capped at 1 + max_parallel_maintenance_workers
+             "build_threads": min(int(scalar(cur, "SHOW lhv.build_threads")) or clients,
+                                  1 + int(scalar(cur, "SHOW max_parallel_maintenance_workers"))),
              "size_bytes": graph_bytes, "lhv_total_bytes_after_build": total_bytes}
     entry.update(sql_sweep(host, lhv, literals, truth, efs, repeats, clients))
     if spec["insert"]:
@@ -684,14 +719,7 @@ def markdown(report):
         out.append("")
         lhv = s["lhv"]
         if "memory" in lhv:
-            out.append("lhv memory with backends connected and searching:\n")
-            out.append("| backends | graph_bytes | total_bytes | backend memory contexts (median) | backend RssAnon kB (median / max) |")
-            out.append("| ---: | ---: | ---: | ---: | ---: |")
-            for r in lhv["memory"]:
-                out.append(f"| {r['backends']} | {r['graph_bytes']:,} | {r['total_bytes']:,} | "
-                           f"{r['backend_context_bytes_median']:,} | {fmt(r['backend_rss_anon_kb_median'])} / "
-                           f"{fmt(r['backend_rss_anon_kb_max'])} |")
-            out.append("")
+            out.append(memory_table(lhv["memory"]))
         floors = [f"{name} {e['sql_floor_ms']:.3f} ms" for name, e in s.items() if "sql_floor_ms" in e]
         if floors:
             out.append("SQL floor per query (EXECUTE of a statement that only takes the same literal, "
@@ -849,7 +877,7 @@ def main():
         # instead (0 skips it).
         pg_rows = int(os.environ.get("LHV_BENCH_PGVECTOR_1M_ROWS", n))
         spec = {"name": "synthetic", "metric": "cosine", "base": base, "queries": queries, "truth": truth,
-                "cache_name": cache_name, "insert": False, "memory": False, "restart": True,
+                "cache_name": cache_name, "insert": False, "memory": True, "restart": True,
                 "hnswlib_single_thread": q, "native_single_thread": q, "pgvector_rows": pg_rows,
                 # lhv picks AVX2/AVX-512 kernels at run time: at this scale only the
                 # -march=native hnswlib is run (one build on all cores) to save time.

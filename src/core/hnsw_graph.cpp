@@ -31,6 +31,7 @@ void validate_params(const GraphParams& params) {
     out_of_range("dimension", params.dimension, 1, kMaxDimension);
     out_of_range("m", params.m, kMinM, kMaxM);
     out_of_range("ef_construction", params.ef_construction, kMinEfConstruction, kMaxEfConstruction);
+    out_of_range("records_per_chunk", params.records_per_chunk, 0, kMaxRecordsPerChunk);
     if (params.metric != Metric::L2 && params.metric != Metric::InnerProduct && params.metric != Metric::Cosine)
         throw Error(ErrorKind::InvalidParameter, "unknown metric");
 }
@@ -59,8 +60,12 @@ ChunkHandle HnswGraph::create(ChunkMemory& memory, const GraphParams& params) {
     header->upper_level_bytes = sizeof(std::uint32_t) * (1 + header->max_m);
 
     std::uint32_t shift = 0;
-    while ((std::size_t(2) << shift) * header->record_bytes <= kLevel0ChunkTargetBytes) shift++;
-    while ((std::uint32_t(1) << shift) < kMinRecordsPerChunk) shift++;
+    if (params.records_per_chunk != 0) {
+        while ((std::uint32_t(1) << shift) < params.records_per_chunk) shift++;
+    } else {
+        while ((std::size_t(2) << shift) * header->record_bytes <= kLevel0ChunkTargetBytes) shift++;
+        while ((std::uint32_t(1) << shift) < kMinRecordsPerChunk) shift++;
+    }
     header->records_per_chunk_shift = shift;
     std::size_t records = std::size_t(1) << shift;
     header->element_info_offset = round_up(records * header->record_bytes, 64);
@@ -94,33 +99,29 @@ HnswGraph::Impl::Impl(ChunkMemory& memory_in, GraphLocks& locks_in, ChunkHandle 
     element_info_offset = header->element_info_offset;
     chunk_shift = header->records_per_chunk_shift;
     chunk_mask = (std::uint32_t(1) << chunk_shift) - 1;
-    level0_addresses.reset(new std::atomic<char*>[kMaxLevel0Chunks]);
-    arena_addresses.reset(new std::atomic<char*>[kMaxArenaChunks]);
-    for (std::uint32_t i = 0; i < kMaxLevel0Chunks; i++) level0_addresses[i].store(nullptr, std::memory_order_relaxed);
-    for (std::uint32_t i = 0; i < kMaxArenaChunks; i++) arena_addresses[i].store(nullptr, std::memory_order_relaxed);
 }
 
 // The address of a level-0 chunk in this process, resolved once.
 char* HnswGraph::Impl::level0_chunk(std::uint32_t chunk) {
-    char* address = level0_addresses[chunk].load(std::memory_order_acquire);
+    char* address = level0_addresses.get(chunk);
     if (address != nullptr) return address;
     ChunkHandle handle = load_acquire(&header->level0_chunks[chunk]);
     if (handle == kInvalidChunk) throw Error(ErrorKind::Internal, "level-0 chunk " + std::to_string(chunk) + " missing");
     check_not_sealed("resolve a level-0 chunk");
     address = static_cast<char*>(memory.resolve(handle));
-    level0_addresses[chunk].store(address, std::memory_order_release);
+    level0_addresses.set(chunk, address);
     return address;
 }
 
 // The address of an arena chunk in this process, resolved once.
 char* HnswGraph::Impl::arena_chunk(std::uint32_t chunk) {
-    char* address = arena_addresses[chunk].load(std::memory_order_acquire);
+    char* address = arena_addresses.get(chunk);
     if (address != nullptr) return address;
     ChunkHandle handle = load_acquire(&header->arena_chunks[chunk]);
     if (handle == kInvalidChunk) throw Error(ErrorKind::Internal, "arena chunk " + std::to_string(chunk) + " missing");
     check_not_sealed("resolve an arena chunk");
     address = static_cast<char*>(memory.resolve(handle));
-    arena_addresses[chunk].store(address, std::memory_order_release);
+    arena_addresses.set(chunk, address);
     return address;
 }
 
@@ -342,13 +343,19 @@ std::size_t HnswGraph::memory_bytes() const noexcept {
            std::size_t(load_acquire(&header->arena_chunk_count)) * header->arena_chunk_bytes;
 }
 
+std::size_t HnswGraph::view_bytes() noexcept {
+    Impl& g = *impl_;
+    return sizeof(HnswGraph) + sizeof(Impl) + g.level0_addresses.bytes() + g.arena_addresses.bytes() +
+           g.visited_pool.bytes();
+}
+
 void HnswGraph::destroy() noexcept {
     Impl& g = *impl_;
     GraphHeader* header = g.header;
     for (std::uint32_t c = 0; c < header->arena_chunk_count; c++) g.memory.release(header->arena_chunks[c]);
     for (std::uint32_t c = 0; c < header->level0_chunk_count; c++) g.memory.release(header->level0_chunks[c]);
-    for (std::uint32_t c = 0; c < kMaxLevel0Chunks; c++) g.level0_addresses[c].store(nullptr);
-    for (std::uint32_t c = 0; c < kMaxArenaChunks; c++) g.arena_addresses[c].store(nullptr);
+    g.level0_addresses.clear();
+    g.arena_addresses.clear();
     g.header = nullptr;
     g.memory.release(g.header_handle);
 }

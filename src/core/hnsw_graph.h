@@ -51,6 +51,10 @@ struct GraphParams {
     std::uint32_t ef_construction = 64;   // raised to at least M, as hnswlib
     Metric metric = Metric::L2;
     std::uint64_t random_seed = 100;      // level generator seed, as hnswlib
+    // Elements per level-0 chunk, rounded up to a power of two; 0 (the
+    // default) sizes chunks to about 2 MB. Small values give graphs of many
+    // small chunks, for tests of what happens per chunk.
+    std::uint32_t records_per_chunk = 0;
 };
 
 // Limits, checked by HnswGraph::create (InvalidParameter otherwise).
@@ -60,6 +64,7 @@ constexpr std::uint32_t kMinEfConstruction = 4;
 constexpr std::uint32_t kMaxEfConstruction = 1000;
 constexpr std::uint32_t kMaxDimension = 16000;
 constexpr std::uint32_t kMaxEfSearch = 100000;
+constexpr std::uint32_t kMaxRecordsPerChunk = 1u << 16;
 
 struct SearchResult {
     float distance;
@@ -183,6 +188,11 @@ public:
 
     // Bytes of memory the graph holds (header, chunks, arena).
     std::size_t memory_bytes() const noexcept;
+
+    // Bytes of process-private memory this view holds (its cache of chunk
+    // addresses and the visited sets its searches left in its pool), apart
+    // from the graph itself. Call it when no search runs through the view.
+    std::size_t view_bytes() noexcept;
 
     // Gives every block back. The view must not be used afterwards.
     void destroy() noexcept;

@@ -2,8 +2,8 @@
 // accessors (internal; shared by the hnsw_*.cpp files).
 //
 // A view holds nothing of the graph itself: only the header's address, the
-// derived sizes, a cache of chunk addresses for this process, and a pool of
-// visited lists. Every accessor maps a u32 id to an address with shift/mask.
+// derived sizes, a cache of chunk addresses for this process (grown as chunks
+// are used), and a pool of visited sets. Every accessor maps a u32 id to an address with shift/mask.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "chunk_addresses.h"
 #include "errors.h"
 #include "graph_layout.h"
 #include "hnsw_graph.h"
@@ -53,8 +54,8 @@ struct HnswGraph::Impl {
     std::uint32_t chunk_mask;
 
     // This process's addresses of the chunks, filled on first use.
-    std::unique_ptr<std::atomic<char*>[]> level0_addresses;
-    std::unique_ptr<std::atomic<char*>[]> arena_addresses;
+    ChunkAddresses level0_addresses{layout::kMaxLevel0Chunks};
+    ChunkAddresses arena_addresses{layout::kMaxArenaChunks};
     // Set by seal(): this view never calls `memory` again.
     std::atomic<bool> sealed{false};
     VisitedListPool visited_pool;

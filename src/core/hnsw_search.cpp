@@ -45,7 +45,7 @@ std::uint32_t HnswGraph::Impl::descend(const float* query, std::uint32_t start, 
 CandidateHeap HnswGraph::Impl::search_layer(std::uint32_t start, const float* query, int level_number, std::size_t ef,
                                             bool construction) {
     std::uint32_t known_size = claimed();
-    VisitedLease visited(visited_pool, known_size);
+    VisitedLease visited(visited_pool);
     // searchBaseLayerST stops early only when no element is deleted; searchBaseLayer always waits for ef results.
     const bool wait_for_ef = construction || load_relaxed(&header->deleted_count) != 0;
 

@@ -1,12 +1,20 @@
-// visited_list.h: the backend-local "visited" set of a search (internal).
+// visited_list.h: the process-local "visited" set of a search (internal).
 //
-// As hnswlib's VisitedList: one u16 tag per id, and a search marks an id by
-// writing the current tag, so starting a new search is a tag bump, not a
-// clear. Grows on demand, because inserts running at the same time may hand
-// a search ids beyond the size it started with.
+// hnswlib keeps one u16 tag per element of the graph: 2 bytes x elements per
+// searching thread, 20 MB per backend for a 10M-element index, however little
+// a search visits. lhv keeps an open-addressing hash set of the ids a search
+// visits instead, sized by what searches visit (a few thousand ids at usual
+// ef: 16-64 kB), whatever the graph's size. Each slot holds the search's
+// number in its high 32 bits and the id in its low 32 bits, so a slot from an
+// earlier search reads as empty and starting a new search is a counter bump,
+// not a clear (hnswlib's tag idea). The table doubles when half full; it
+// keeps its size for the next searches, and halves at the start of a search
+// after one that used less than a sixteenth of it, so one wide search does
+// not pin a large table for good.
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,29 +24,70 @@ namespace lhv {
 
 class VisitedList {
 public:
-    // Starts a new search over at least `ids` ids.
-    void begin(std::size_t ids) {
-        if (tags_.size() < ids) tags_.resize(ids + ids / 8 + 64, 0);
-        if (++current_ == 0) {
-            std::fill(tags_.begin(), tags_.end(), 0);
-            current_ = 1;
+    VisitedList() { allocate(kInitialBits); }
+
+    // Starts a new search.
+    void begin() {
+        if (bits_ > kInitialBits && used_ < (std::size_t(1) << bits_) / 16) resize(bits_ - 1);
+        used_ = 0;
+        if (++search_ == 0) {  // after 2^32 searches: old slots could match again
+            std::fill(slots_.get(), slots_.get() + (std::size_t(1) << bits_), 0);
+            search_ = 1;
         }
     }
 
     // Marks `id`; returns true if it was already marked in this search.
     bool test_and_mark(std::uint32_t id) {
-        if (id >= tags_.size()) tags_.resize(std::max<std::size_t>(std::size_t(id) + 1, tags_.size() * 2), 0);
-        if (tags_[id] == current_) return true;
-        tags_[id] = current_;
-        return false;
+        const std::uint64_t key = (std::uint64_t(search_) << 32) | id;
+        std::uint64_t* const slots = slots_.get();
+        for (std::uint32_t i = slot_of(id);; i = (i + 1) & mask_) {
+            const std::uint64_t slot = slots[i];
+            if (slot == key) return true;
+            if ((slot >> 32) != search_) {  // empty for this search
+                slots[i] = key;
+                if (++used_ * 2 > mask_) resize(bits_ + 1);
+                return false;
+            }
+        }
     }
 
+    // Bytes this set holds.
+    std::size_t bytes() const noexcept { return sizeof(*this) + (std::size_t(1) << bits_) * sizeof(std::uint64_t); }
+
 private:
-    std::vector<std::uint16_t> tags_;
-    std::uint16_t current_ = 0;
+    static constexpr std::uint32_t kInitialBits = 11;  // 2,048 slots, 16 kB
+
+    // Fibonacci hashing: the top bits of id x 2^32/phi; neighbouring ids land far apart.
+    std::uint32_t slot_of(std::uint32_t id) const noexcept { return (id * 0x9E3779B1u) >> (32 - bits_); }
+
+    void allocate(std::uint32_t bits) {
+        slots_.reset(new std::uint64_t[std::size_t(1) << bits]());
+        bits_ = bits;
+        mask_ = (std::uint32_t(1) << bits) - 1;
+    }
+
+    // Moves this search's ids into a table of 2^bits slots.
+    void resize(std::uint32_t bits) {
+        std::unique_ptr<std::uint64_t[]> old = std::move(slots_);
+        const std::size_t old_size = std::size_t(1) << bits_;
+        allocate(bits);
+        for (std::size_t k = 0; k < old_size; k++) {
+            const std::uint64_t slot = old[k];
+            if ((slot >> 32) != search_) continue;
+            std::uint32_t i = slot_of(std::uint32_t(slot));
+            while (slots_[i] != 0) i = (i + 1) & mask_;
+            slots_[i] = slot;
+        }
+    }
+
+    std::unique_ptr<std::uint64_t[]> slots_;  // (search << 32) | id; 2^bits_ of them
+    std::uint32_t bits_ = 0;
+    std::uint32_t mask_ = 0;
+    std::uint32_t search_ = 0;  // the current search's number, never 0 once begun
+    std::uint32_t used_ = 0;    // ids marked in this search
 };
 
-// A few visited lists shared by the threads that use one graph view.
+// A few visited sets shared by the threads that use one graph view.
 class VisitedListPool {
 public:
     std::unique_ptr<VisitedList> take() {
@@ -52,18 +101,23 @@ public:
         std::lock_guard<std::mutex> guard(mutex_);
         free_.push_back(std::move(list));
     }
+    // Bytes of the sets waiting in the pool (those in use are not counted).
+    std::size_t bytes() {
+        std::lock_guard<std::mutex> guard(mutex_);
+        std::size_t total = free_.capacity() * sizeof(free_[0]);
+        for (const std::unique_ptr<VisitedList>& list : free_) total += list->bytes();
+        return total;
+    }
 
 private:
     std::mutex mutex_;
     std::vector<std::unique_ptr<VisitedList>> free_;
 };
 
-// Borrows a list from the pool for one search.
+// Borrows a set from the pool for one search.
 class VisitedLease {
 public:
-    VisitedLease(VisitedListPool& pool, std::size_t ids) : pool_(pool), list_(pool.take()) {
-        list_->begin(ids);
-    }
+    explicit VisitedLease(VisitedListPool& pool) : pool_(pool), list_(pool.take()) { list_->begin(); }
     ~VisitedLease() { pool_.give_back(std::move(list_)); }
     VisitedLease(const VisitedLease&) = delete;
     VisitedLease& operator=(const VisitedLease&) = delete;

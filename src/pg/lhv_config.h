@@ -95,7 +95,21 @@
 #define LHV_SNAPSHOT_NAPTIME_MIN 1
 #define LHV_SNAPSHOT_NAPTIME_MAX 3600
 
+// ---- Developer settings, for tests (superuser only, not in the sample
+// configuration) ----
+
+// lhv.debug_records_per_chunk: elements per level-0 chunk of the graphs
+// made from now on (0: chunks of about 2 MB), so that a test can make a
+// graph of thousands of chunks from a small table.
+#define LHV_DEBUG_RECORDS_PER_CHUNK_MAX 65536
+// lhv.debug_fail_shared_allocation: the Nth allocation of shared memory this
+// backend makes from now on raises an ERROR inside the DSA code, as a full
+// /dev/shm would (0: never).
+#define LHV_DEBUG_FAIL_SHARED_ALLOCATION_MAX INT_MAX
+
 // GUC variables, defined in lhv_module.cpp.
+extern int lhv_debug_records_per_chunk;
+extern int lhv_debug_fail_shared_allocation;
 extern int lhv_shared_memory_reserved_mb;
 extern int lhv_max_shared_memory_mb;
 extern int lhv_max_indexes;

@@ -13,6 +13,7 @@ void _PG_init(void);
 
 #include "shmem/dsa_memory.h"
 #include "am/lhv_am.h"
+#include "am/view_cache.h"
 #include "shmem/lifecycle.h"
 #include "lhv_config.h"
 #include "shmem/shmem.h"
@@ -23,6 +24,8 @@ int lhv_max_shared_memory_mb = LHV_MAX_SHARED_MEMORY_DEFAULT;
 int lhv_max_indexes = LHV_MAX_INDEXES_DEFAULT;
 int lhv_snapshot_threshold_mb = LHV_SNAPSHOT_THRESHOLD_DEFAULT;
 int lhv_snapshot_naptime_s = LHV_SNAPSHOT_NAPTIME_DEFAULT;
+int lhv_debug_records_per_chunk = 0;
+int lhv_debug_fail_shared_allocation = 0;
 
 // Defines the GUCs, reserves the lhv. prefix and checks the GUCs agree.
 static void define_gucs() {
@@ -56,6 +59,18 @@ static void define_gucs() {
         "Time between two rounds of lhv's snapshot worker.", nullptr, &lhv_snapshot_naptime_s,
         LHV_SNAPSHOT_NAPTIME_DEFAULT, LHV_SNAPSHOT_NAPTIME_MIN, LHV_SNAPSHOT_NAPTIME_MAX, PGC_SIGHUP,
         GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.debug_records_per_chunk",
+        "Developer option: elements per level-0 chunk of the graphs made from now on.",
+        "0 sizes chunks to about 2 MB. For tests that need graphs of many chunks.",
+        &lhv_debug_records_per_chunk, 0, 0, LHV_DEBUG_RECORDS_PER_CHUNK_MAX, PGC_SUSET,
+        GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.debug_fail_shared_allocation",
+        "Developer option: the Nth shared memory allocation of this backend from now on fails.",
+        "It raises an ERROR inside the DSA code, as a full /dev/shm would. 0 never fails. For tests.",
+        &lhv_debug_fail_shared_allocation, 0, 0, LHV_DEBUG_FAIL_SHARED_ALLOCATION_MAX, PGC_SUSET,
+        GUC_NOT_IN_SAMPLE, nullptr, lhv::pg::arm_allocation_failure, nullptr);
     MarkGUCPrefixReserved("lhv");
 
     if (lhv_max_shared_memory_mb < lhv_shared_memory_reserved_mb)
@@ -76,6 +91,9 @@ void _PG_init(void) {
     lhv::pg::install_shmem_hooks();
     lhv::pg::register_dsa_memory_callbacks();
     lhv_am_init();
+    // Transaction callbacks run newest first: the lifecycle frees graphs at
+    // commit or abort before the view cache sweeps the views of freed graphs.
+    lhv_view_cache_init();
     lhv_lifecycle_init();
     lhv_snapshot_worker_register();
 }

@@ -132,6 +132,28 @@ TEST(HnswGraph, GrowsAcrossChunksWithoutMovingElements) {
     EXPECT_GE(found, 105u);
 }
 
+TEST(HnswGraph, SmallChunksGiveTheSameGraph) {
+    // records_per_chunk only changes where records live, never the algorithm:
+    // 1,000 elements in 5 records a chunk (rounded up to 8: 125 chunks).
+    constexpr std::size_t kCount = 1000, kDim = 16;
+    lhv_test::Dataset d = lhv_test::uniform_dataset(kCount, kDim, 11);
+    GraphParams p = params_with_dim(kDim);
+    p.m = 6;
+    lhv_test::HeapGraph usual(p);
+    p.records_per_chunk = 5;
+    lhv_test::HeapGraph small(p);
+    usual.add_all(d);
+    small.add_all(d);
+    EXPECT_EQ(small.graph->capacity(), kCount);
+    for (std::uint32_t id = 0; id < kCount; id++)
+        ASSERT_EQ(std::memcmp(small.graph->record(id), usual.graph->record(id), small.graph->record_bytes()), 0);
+    for (std::size_t q = 0; q < 50; q++)
+        EXPECT_EQ(lhv_test::search_labels(*small.graph, d.row(q), 5, 20),
+                  lhv_test::search_labels(*usual.graph, d.row(q), 5, 20));
+    p.records_per_chunk = lhv::kMaxRecordsPerChunk + 1;
+    EXPECT_EQ(error_kind_of([&] { lhv_test::HeapGraph rejected(p); }), ErrorKind::InvalidParameter);
+}
+
 TEST(HnswGraph, MemoryLimitThrowsAndGraphStaysUsable) {
     constexpr std::size_t kDim = 4000;  // 128 records per chunk
     lhv_test::Dataset d = lhv_test::uniform_dataset(200, kDim, 4);

@@ -133,7 +133,9 @@ TEST(Lhv1Import, ExportBecomesOneRowPerLiveElement) {
             EXPECT_FALSE(source.graph->is_deleted(e));
             EXPECT_EQ(row.id, "id" + std::to_string(e));
             EXPECT_EQ(row.has_metadata, e % 2 == 0);
-            if (row.has_metadata) EXPECT_EQ(Json::parse(row.metadata), Json({{"n", e}}));
+            if (row.has_metadata) {
+                EXPECT_EQ(Json::parse(row.metadata), Json({{"n", e}}));
+            }
             float v[kDim];
             std::memcpy(v, row.vector, sizeof v);
             for (std::uint32_t j = 0; j < kDim; j++) {
@@ -261,7 +263,9 @@ TEST(Lhv1Import, RandomMutationsNeverCrashOrLetBrokenRowsThrough) {
             ASSERT_LT(row.element, import->elements);
             ASSERT_FALSE(row.id.empty());
             ASSERT_TRUE(ids.insert(row.id).second) << "duplicate id " << row.id;
-            if (row.has_metadata) ASSERT_NO_THROW(Json::parse(row.metadata));
+            if (row.has_metadata) {
+                ASSERT_NO_THROW(Json::parse(row.metadata));
+            }
         }
     }
     EXPECT_GT(accepted, 10u) << "mutated vector values should still import";

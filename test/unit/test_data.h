@@ -149,6 +149,12 @@ struct HeapGraph {
         for (std::size_t i = 0; i < data.n; i++) graph->add(data.row(i), i);
     }
 
+    // Another view of the same graph, as another process would open it.
+    struct View {
+        explicit View(HeapGraph& g) : graph(std::make_unique<lhv::HnswGraph>(g.memory, g.locks, g.header)) {}
+        std::unique_ptr<lhv::HnswGraph> graph;
+    };
+
     lhv::HeapChunkMemory memory;
     lhv::StdGraphLocks locks;
     lhv::ChunkHandle header;

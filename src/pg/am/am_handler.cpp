@@ -43,7 +43,9 @@ void lhv_am_init(void)
                             NULL, NULL);
     DefineCustomIntVariable("lhv.build_threads",
                             "Threads that insert into the graph during CREATE INDEX.",
-                            "0 means one per CPU core.", &lhv_build_threads,
+                            "0 means one per CPU core. At most 1 + max_parallel_maintenance_workers "
+                            "(or the table's parallel_workers), and at most 1 + max_worker_processes.",
+                            &lhv_build_threads,
                             LHV_BUILD_THREADS_DEFAULT, LHV_BUILD_THREADS_MIN,
                             LHV_BUILD_THREADS_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 // index_graph.cpp: finding, loading, creating and using the shared graph of
-// an lhv index from a backend (index_graph.h), with a per-backend cache of
-// graph views so a statement pays nothing to reach an index it used before.
+// an lhv index from a backend (index_graph.h), through this backend's views
+// of the graphs (view_cache.h).
 extern "C" {
 #include "postgres.h"
 
@@ -35,49 +35,6 @@ using lhv::pg::SlotState;
 
 namespace {
 
-// This backend's view of one registry slot's graph.
-struct CachedView {
-    uint64 generation;
-    dsa_pointer header;
-    lhv::AtomicGraphLocks* locks;
-    lhv::HnswGraph* graph;
-};
-
-CachedView* view_cache = nullptr;  // lhv.max_indexes entries, for the backend's life
-int view_cache_size = 0;
-
-}  // namespace
-
-lhv::HnswGraph* lhv_graph_view(const RegistryEntry& entry)
-{
-    if (view_cache == nullptr) {
-        int slots = lhv::pg::pg_call([] { return lhv::pg::control()->max_indexes; });
-        view_cache = new CachedView[slots]();
-        view_cache_size = slots;
-    }
-    if (entry.slot < 0 || entry.slot >= view_cache_size)
-        throw lhv::Error(lhv::ErrorKind::Internal, "lhv: registry slot out of range");
-
-    CachedView& cached = view_cache[entry.slot];
-    if (cached.graph && cached.generation == entry.generation && cached.header == entry.graph)
-        return cached.graph;
-
-    delete cached.graph;
-    delete cached.locks;
-    cached = CachedView{};
-    if (!DsaPointerIsValid(entry.graph))
-        return nullptr;
-
-    lhv::pg::DsaChunkMemory& memory = lhv::pg::dsa_memory();
-    cached.locks = new lhv::AtomicGraphLocks(lhv::HnswGraph::lock_words(memory, entry.graph));
-    cached.graph = new lhv::HnswGraph(memory, *cached.locks, entry.graph);
-    cached.generation = entry.generation;
-    cached.header = entry.graph;
-    return cached.graph;
-}
-
-namespace {
-
 // Looks the index up in the registry.
 bool lookup(Relation index, RegistryEntry* entry)
 {
@@ -97,11 +54,25 @@ bool fill_ref(const RegistryEntry& entry, LhvGraphRef* ref)
 // nor the whole log is there to load it from. The table may be written
 // meanwhile; the build indexes in-progress rows too (a row added twice is
 // returned once by scans), so its warnings about them are silenced.
+//
+// Any role's query may get here, so the index's expressions and predicate
+// run as PostgreSQL's index_build runs them: as the table's owner, under
+// SECURITY_RESTRICTED_OPERATION, with GUC changes undone afterwards, and, as
+// PostgreSQL 17 does for maintenance, with search_path = pg_catalog, pg_temp,
+// so that the querying role's schemas cannot capture a name the owner's
+// functions leave unqualified. An error restores all of it with the
+// (sub)transaction's abort, as for index_build.
 void rebuild_from_heap(Relation index)
 {
     LhvMetaPageData meta = lhv_meta_read(index);
     Relation heap = table_open(index->rd_index->indrelid, AccessShareLock);
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(heap->rd_rel->relowner, saved_context | SECURITY_RESTRICTED_OPERATION);
     int nest_level = NewGUCNestLevel();
+    set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                      true, 0, false);
     set_config_option("client_min_messages", "error", PGC_SUSET, PGC_S_SESSION,
                       GUC_ACTION_SAVE, true, 0, false);
     set_config_option("log_min_messages", "error", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -109,7 +80,8 @@ void rebuild_from_heap(Relation index)
     IndexInfo* info = BuildIndexInfo(index);
     double heap_tuples, index_tuples;
     bool built = lhv_graph_build(heap, index, info, false, &heap_tuples, &index_tuples);
-    AtEOXact_GUC(true, nest_level);
+    AtEOXact_GUC(false, nest_level);
+    SetUserIdAndSecContext(saved_user, saved_context);
     table_close(heap, AccessShareLock);
     // The graph now holds the log up to where it ended when the build began
     // (appenders wait for a graph before they log). Save it soon.
@@ -180,6 +152,7 @@ lhv::GraphParams lhv_index_params(Relation index, int dimension)
     params.dimension = uint32(dimension);
     params.m = uint32(lhv_index_m(index));
     params.ef_construction = uint32(lhv_index_ef_construction(index));
+    params.records_per_chunk = uint32(lhv_debug_records_per_chunk);
     FmgrInfo* metric_proc = index_getprocinfo(index, 1, LHV_METRIC_PROC);
     int32 metric = DatumGetInt32(FunctionCall1(metric_proc, PointerGetDatum(NULL)));
     if (metric < int(lhv::Metric::L2) || metric > int(lhv::Metric::Cosine))

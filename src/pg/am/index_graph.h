@@ -17,10 +17,12 @@ extern "C" {
 }
 
 #include "core/hnsw_graph.h"
+#include "am/view_cache.h"
 #include "shmem/registry.h"
 
 // A statement's handle on an index's graph. Trivially copyable: the view it
-// points to is owned by this backend's view cache.
+// points to is owned by this backend's view cache (lhv_graph_view in
+// view_cache.h), which keeps it at least until the transaction ends.
 struct LhvGraphRef {
     lhv::pg::RegistryEntry entry;
     lhv::HnswGraph* graph;  // NULL while the index holds no vector
@@ -49,10 +51,6 @@ bool lhv_graph_open(Relation index, LhvGraphRef* ref);
 
 // Like lhv_graph_open, but never loads: false if the graph is not in memory.
 bool lhv_graph_open_if_loaded(Relation index, LhvGraphRef* ref);
-
-// This backend's view of the graph `entry` names (cached per slot), or
-// nullptr if it has none. C++-style: call inside lhv_guard.
-lhv::HnswGraph* lhv_graph_view(const lhv::pg::RegistryEntry& entry);
 
 // Adds one vector (already checked finite) under `label`; creates the graph
 // if this is the index's first vector. Rejects a dimension other than the

@@ -1,5 +1,6 @@
 // sql_functions.cpp: the SQL-callable functions of the module skeleton:
-// lhv_version, lhv_simd, lhv_memory and lhv_snapshot_info. Each is a thin
+// lhv_version, lhv_simd, lhv_memory, lhv_backend_memory and
+// lhv_snapshot_info. Each is a thin
 // extern "C" wrapper; C++ work runs inside lhv_guard (guard.h).
 extern "C" {
 #include "postgres.h"
@@ -12,6 +13,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(lhv_version);
 PG_FUNCTION_INFO_V1(lhv_simd);
 PG_FUNCTION_INFO_V1(lhv_memory);
+PG_FUNCTION_INFO_V1(lhv_backend_memory);
 PG_FUNCTION_INFO_V1(lhv_snapshot_info);
 }
 
@@ -23,6 +25,7 @@ PG_FUNCTION_INFO_V1(lhv_snapshot_info);
 #include "core/distance.h"
 #include "core/lhv1_codec.h"
 #include "guard.h"
+#include "am/view_cache.h"
 #include "shmem/registry.h"
 #include "shmem/shmem.h"
 
@@ -87,6 +90,24 @@ extern "C" Datum lhv_memory(PG_FUNCTION_ARGS) {
     nulls[2] = total_bytes < 0;
     values[3] = Int64GetDatum(static_cast<int64>(totals.graph_bytes));
     values[4] = Int32GetDatum(totals.indexes);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+// lhv_backend_memory(): what this backend keeps for lhv in its own memory:
+// its views of graphs (after sweeping those of dropped or replaced indexes)
+// and their bytes.
+extern "C" Datum lhv_backend_memory(PG_FUNCTION_ARGS) {
+    TupleDesc tupdesc;
+    if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "lhv_backend_memory: return type must be a row type");
+    tupdesc = BlessTupleDesc(tupdesc);
+
+    const LhvViewCacheStats stats = lhv::pg::lhv_guard([] { return lhv_view_cache_stats(); });
+    Datum values[3];
+    bool nulls[3] = {false, false, false};
+    values[0] = Int32GetDatum(stats.views);
+    values[1] = Int32GetDatum(stats.retired);
+    values[2] = Int64GetDatum(static_cast<int64>(stats.view_bytes));
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -13,6 +13,7 @@ extern "C" {
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "shmem/dsa_memory.h"
 #include "guard.h"
@@ -28,12 +29,19 @@ namespace {
 // released them.
 bool dsa_error_pending = false;
 
-// Blocks released while dsa_error_pending, freed at the abort. Beyond this
-// many they are leaked (an unlikely error path; the memory comes back at the
-// next server restart).
-constexpr int kMaxDeferredFrees = 1024;
-dsa_pointer deferred_frees[kMaxDeferredFrees];
-int deferred_count = 0;
+// Blocks released while dsa_error_pending, freed at the abort. No cap: a
+// failed build or load frees a graph of any number of chunks through it.
+// Room is made ahead (kDeferredRoom entries, when the backend first uses
+// shared memory), so the usual error path allocates nothing; growing past
+// that is plain C++ memory, and only a failure to get it loses blocks (then
+// counted and reported at the abort).
+constexpr std::size_t kDeferredRoom = 256;
+std::vector<dsa_pointer> deferred_frees;
+std::size_t unrecorded_frees = 0;
+
+// lhv.debug_fail_shared_allocation: allocations left before the injected
+// failure (0: none armed).
+int allocations_before_failure = 0;
 
 // dsa.c serves requests up to 8 kB from size classes: objects of one class
 // sit at multiples of the class size from a page-aligned superblock. Only the
@@ -54,19 +62,35 @@ void free_deferred() {
     if (!dsa_error_pending) return;
     dsa_error_pending = false;
     dsa_area* a = area();
-    for (int i = 0; i < deferred_count; i++) dsa_free(a, deferred_frees[i]);
-    elog(DEBUG1, "lhv: freed %d shared memory blocks released after an error", deferred_count);
-    deferred_count = 0;
+    // Each block leaves the list before it is freed, so that an error in
+    // dsa_free cannot free it twice. (No C++ object lives in this frame.)
+    std::size_t freed = 0;
+    while (!deferred_frees.empty()) {
+        const dsa_pointer block = deferred_frees.back();
+        deferred_frees.pop_back();
+        dsa_free(a, block);
+        freed++;
+    }
+    elog(DEBUG1, "lhv: freed %zu shared memory blocks released after an error", freed);
+    if (unrecorded_frees > 0) {
+        const std::size_t unrecorded = unrecorded_frees;
+        unrecorded_frees = 0;
+        ereport(WARNING, (errcode(ERRCODE_OUT_OF_MEMORY),
+                          errmsg("lhv: %zu blocks of shared memory released after an error could not be freed",
+                                 unrecorded),
+                          errdetail("This backend ran out of memory to record them; they come back at the "
+                                    "next server restart.")));
+    }
 }
 
 // Transaction callback: runs after AbortTransaction's LWLockReleaseAll.
 void at_xact_event(XactEvent event, void*) {
-    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) free_deferred();
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) release_deferred_frees();
 }
 
 // Subtransaction callback: runs after AbortSubTransaction's LWLockReleaseAll.
 void at_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
-    if (event == SUBXACT_EVENT_ABORT_SUB) free_deferred();
+    if (event == SUBXACT_EVENT_ABORT_SUB) release_deferred_frees();
 }
 
 }  // namespace
@@ -79,6 +103,7 @@ DsaChunkMemory::DsaChunkMemory() : owner_(pthread_self()), area_(nullptr) {
     if (!on_main_thread())
         throw lhv::Error(lhv::ErrorKind::Internal, "lhv: shared memory attached from a thread other than the backend's");
     area_ = pg_call([] { return pg::area(); });
+    deferred_frees.reserve(kDeferredRoom);
 }
 
 void DsaChunkMemory::check_thread(const char* what) const {
@@ -97,6 +122,9 @@ lhv::ChunkHandle DsaChunkMemory::allocate(std::size_t bytes) {
     dsa_pointer p = InvalidDsaPointer;
     try {
         p = pg_call([a, size] {
+            if (allocations_before_failure > 0 && --allocations_before_failure == 0)
+                ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+                                errmsg("lhv: shared memory allocation failed (lhv.debug_fail_shared_allocation)")));
             return dsa_allocate_extended(a, size, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM | DSA_ALLOC_ZERO);
         });
     } catch (const PgError&) {
@@ -120,7 +148,11 @@ void DsaChunkMemory::release(lhv::ChunkHandle handle) noexcept {
     if (handle == kInvalidChunk) return;
     if (!on_owner_thread()) return;  // never call DSA off the backend's thread (see the header)
     if (dsa_error_pending) {
-        if (deferred_count < kMaxDeferredFrees) deferred_frees[deferred_count++] = handle;
+        try {
+            deferred_frees.push_back(handle);
+        } catch (const std::exception&) {
+            unrecorded_frees++;
+        }
         return;
     }
     dsa_area* const a = area_;
@@ -152,6 +184,14 @@ DsaChunkMemory& dsa_memory() {
     if (!memory->on_owner_thread())
         throw lhv::Error(lhv::ErrorKind::Internal, "lhv: shared memory used from a thread other than the backend's");
     return *memory;
+}
+
+void release_deferred_frees() {
+    free_deferred();
+}
+
+void arm_allocation_failure(int allocations, void*) {
+    allocations_before_failure = allocations;
 }
 
 void register_dsa_memory_callbacks() {

@@ -9,7 +9,9 @@
 //
 // After a PostgreSQL error inside the DSA code the area's own locks may still
 // be held until the transaction aborts, so until then release() only records
-// the block and the abort frees it, and allocate() refuses.
+// the block and the abort frees it, and allocate() refuses. The record has no
+// size limit: a graph of any number of chunks freed in between (a build or a
+// load that failed) comes back whole at the abort.
 //
 // Only the backend's own thread may use it: the DSA code is PostgreSQL code
 // (it may ereport, take LWLocks, map segments). allocate() and resolve()
@@ -60,5 +62,16 @@ DsaChunkMemory& dsa_memory();
 // Registers the transaction callbacks that free blocks released after a DSA
 // error; called once by _PG_init.
 void register_dsa_memory_callbacks();
+
+// At a (sub)transaction abort, after its LWLocks are released: frees the
+// blocks released since a DSA error, and lets DSA be used again. The abort
+// callbacks call it; lifecycle.cpp calls it first, before it frees the
+// graphs of aborted builds, so that those go straight back through their
+// headers. A no-op when no DSA error happened.
+void release_deferred_frees();
+
+// Assign hook of lhv.debug_fail_shared_allocation: arms the failure of the
+// Nth allocation from now.
+void arm_allocation_failure(int allocations, void* extra);
 
 }  // namespace lhv::pg

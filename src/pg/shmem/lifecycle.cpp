@@ -27,6 +27,7 @@ extern "C" {
 }
 
 #include "guard.h"
+#include "shmem/dsa_memory.h"
 #include "shmem/lifecycle.h"
 #include "storage/metapage.h"
 #include "storage/snapshot_store.h"
@@ -122,6 +123,9 @@ void lhv_xact_callback(XactEvent event, void*)
             break;
         case XACT_EVENT_ABORT:
         case XACT_EVENT_PARALLEL_ABORT:
+            // DSA is usable again once the abort released its locks: free
+            // what an error left first, then each graph through its header.
+            lhv::pg::release_deferred_frees();
             for (int i = 0; i < pending_count; i++)
                 if (pending[i].kind == ActionKind::FreeOnAbort)
                     carry_out(pending[i]);
@@ -141,6 +145,7 @@ void lhv_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
             if (pending[i].subxact == mySubid)
                 pending[i].subxact = parentSubid;
     } else if (event == SUBXACT_EVENT_ABORT_SUB) {
+        lhv::pg::release_deferred_frees();  // as at a top-level abort
         for (int i = pending_count - 1; i >= 0; i--) {
             if (pending[i].subxact != mySubid)
                 continue;

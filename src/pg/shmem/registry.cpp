@@ -64,6 +64,7 @@ dsa_pointer clear_slot(LhvControl* c, int i) noexcept {
     pg_atomic_write_u64(&slot->log_end_hint, 0);
     pg_atomic_write_u64(&slot->snapshot_position, 0);
     pg_atomic_write_u32(&slot->needs_snapshot, 0);
+    pg_atomic_fetch_add_u64(&c->changes, 1);
     return graph;
 }
 
@@ -127,6 +128,7 @@ bool registry_insert(Oid database, Oid index, dsa_pointer graph, uint64 bytes, S
                 slot->graph = graph;
                 slot->generation = c->next_generation++;
                 pg_atomic_write_u64(&slot->bytes, bytes);
+                pg_atomic_fetch_add_u64(&c->changes, 1);
                 copy_slot(c, i, out);
                 result = 1;
                 break;
@@ -153,6 +155,7 @@ bool registry_update(const RegistryEntry& entry, dsa_pointer graph, uint64 bytes
         RegistrySlot* slot = &c->slots[e->slot];
         const bool same = slot->generation == e->generation && slot->state != SlotState::Free;
         if (same) {
+            if (slot->graph != graph) pg_atomic_fetch_add_u64(&c->changes, 1);
             slot->graph = graph;
             slot->state = state;
             pg_atomic_write_u64(&slot->bytes, bytes);
@@ -188,6 +191,42 @@ bool registry_still_valid(const RegistryEntry& entry) {
         LWLockRelease(c->registry_lock);
         return same;
     });
+}
+
+uint64 registry_changes() {
+    LhvControl* c = ctl();
+    return pg_atomic_read_u64(&c->changes);
+}
+
+void registry_still_hold(const RegistryGraphKey* keys, int count, bool* held) {
+    LhvControl* c = ctl();
+    pg_call([c, keys, count, held] {
+        LWLockAcquire(c->registry_lock, LW_SHARED);
+        for (int k = 0; k < count; k++) {
+            const RegistryGraphKey& key = keys[k];
+            const RegistrySlot* slot = key.slot >= 0 && key.slot < c->max_indexes ? &c->slots[key.slot] : nullptr;
+            held[k] = slot != nullptr && slot->state != SlotState::Free && slot->generation == key.generation &&
+                      slot->graph == key.graph;
+        }
+        LWLockRelease(c->registry_lock);
+    });
+}
+
+void registry_still_hold_unlocked(const RegistryGraphKey* keys, int count, bool* held) noexcept {
+    LhvControl* c = nullptr;
+    try {
+        c = ctl();
+    } catch (const std::exception&) {
+        for (int k = 0; k < count; k++) held[k] = true;
+        return;
+    }
+    for (int k = 0; k < count; k++) {
+        const RegistryGraphKey& key = keys[k];
+        const volatile RegistrySlot* slot =
+            key.slot >= 0 && key.slot < c->max_indexes ? &c->slots[key.slot] : nullptr;
+        held[k] = slot != nullptr && slot->state != SlotState::Free && slot->generation == key.generation &&
+                  slot->graph == key.graph;
+    }
 }
 
 LWLock* registry_slot_lock(const RegistryEntry& entry) {

@@ -75,6 +75,27 @@ void registry_set_bytes(const RegistryEntry& entry, uint64 bytes) noexcept;
 // and holds the same graph.
 bool registry_still_valid(const RegistryEntry& entry);
 
+// What a backend's cached view of a graph was made for.
+struct RegistryGraphKey {
+    int slot = -1;
+    uint64 generation = 0;
+    dsa_pointer graph = InvalidDsaPointer;
+};
+
+// A counter that moves whenever a slot is claimed or freed or its graph
+// replaced (no lock): while it stays put, every cached view is current.
+uint64 registry_changes();
+
+// Sets held[k] to whether slot keys[k].slot still holds graph keys[k].graph
+// under the same generation; one registry lock for all of them.
+void registry_still_hold(const RegistryGraphKey* keys, int count, bool* held);
+
+// The same without the lock, for a sweep where a lock is not wanted (at
+// transaction end): a slot changing meanwhile may be misread either way, so
+// use it only where both mistakes are harmless (a view freed and made again,
+// or a stale view kept until the next sweep).
+void registry_still_hold_unlocked(const RegistryGraphKey* keys, int count, bool* held) noexcept;
+
 // The per-index LWLock of a slot (tranche "lhv"). Take it with pg_call.
 LWLock* registry_slot_lock(const RegistryEntry& entry);
 

@@ -109,6 +109,7 @@ void lhv_shmem_startup() {
         ctl->max_indexes = lhv_max_indexes;
         ctl->registry_lock = &locks[LHV_REGISTRY_LWLOCK].lock;
         ctl->next_generation = 1;
+        pg_atomic_init_u64(&ctl->changes, 0);
         for (int i = 0; i < ctl->max_indexes; i++) {
             RegistrySlot* slot = &ctl->slots[i];
             LWLockInitialize(&slot->lock, ctl->tranche_id);

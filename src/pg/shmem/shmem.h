@@ -67,6 +67,8 @@ struct LhvControl {
     int max_indexes;         // registry slots (lhv.max_indexes at start)
     LWLock* registry_lock;   // guards database/index/state/generation/graph of every slot
     uint64 next_generation;  // under registry_lock
+    pg_atomic_uint64 changes;  // bumped whenever a slot is claimed or freed or its graph
+                               // replaced: backends then sweep their cached views
     Size dsa_offset;         // where the in-place DSA area starts, from this struct
     Size dsa_reserved;       // its size in the main segment
     Size dsa_limit;          // its cap (lhv.max_shared_memory)
