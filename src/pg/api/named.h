@@ -11,6 +11,7 @@
 extern "C" {
 #include "executor/spi.h"
 #include "utils/array.h"
+#include "utils/tuplestore.h"
 }
 
 #include "lhv_config.h"
@@ -85,6 +86,17 @@ enum LhvNamedStatement {
 // Reads the catalog row of `name` into `out`; 42704 if there is none. SPI
 // must be connected.
 void lhv_named_find(Oid ext_namespace, text* name, LhvNamedIndex* out);
+
+// lhv_search without SPI (named_search_direct.cpp): finds `name` (42704 if
+// there is none), checks `query` (NULL raises 22004; `query_type` as for
+// lhv_named_check_vector), and puts the k nearest rows as (id, distance,
+// metadata) into `out`, nearest first, searching at ef_override (when > 0)
+// or the index's ef_search. Returns false, having changed nothing, when the
+// caller lacks SELECT on the whole table or catalog, row-level security
+// applies, or the table is not as lhv_create made it: the SPI path serves
+// those.
+bool lhv_named_search_direct(Oid ext_namespace, text* name, ArrayType* query, Oid query_type, int k,
+                             int ef_override, Tuplestorestate* out, TupleDesc out_desc);
 
 // The kept plan of statement `kind` on `index` (k: the search's LIMIT). SPI
 // must be connected.

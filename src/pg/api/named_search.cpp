@@ -1,7 +1,10 @@
 // named_search.cpp: lhv_search(name, query, k, ef_search), the hot path of
 // named indexes, in C so that no statement is parsed or planned per call.
 //
-// It runs, through SPI and as its caller, the catalog query and then
+// In the common case it scans the lhv index directly, with no SPI at all
+// (named_search_direct.cpp). Otherwise (column grants, row-level security, a
+// table changed by hand) it runs, through SPI and as its caller, the catalog
+// query and then
 //   SELECT t.id, t.embedding <op> $1, t.metadata FROM lhv_data."<name>" t
 //   ORDER BY t.embedding <op> $1 LIMIT <k>
 // both kept per backend (named_plans.cpp): the search once per (table,
@@ -53,6 +56,12 @@ extern "C" Datum lhv_named_search(PG_FUNCTION_ARGS)
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
+
+    // The common case needs no SPI (named_search_direct.cpp).
+    if (lhv_named_search_direct(ext_namespace, name, PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1),
+                                get_fn_expr_argtype(fcinfo->flinfo, 1), k,
+                                PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3), rsinfo->setResult, rsinfo->setDesc))
+        return (Datum)0;
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "lhv_search: SPI_connect failed");
