@@ -23,6 +23,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
@@ -62,7 +63,7 @@ bool find_in_catalog(Oid ext_namespace, text* name, LhvNamedIndex* out)
     Relation catalog = table_open(catalog_oid, AccessShareLock);
     Oid key_index = RelationGetPrimaryKeyIndex(catalog);
     if (!OidIsValid(key_index) || check_enable_rls(catalog_oid, InvalidOid, true) != RLS_NONE) {
-        table_close(catalog, AccessShareLock);
+        table_close(catalog, NoLock);
         return false;
     }
     TupleDesc desc = RelationGetDescr(catalog);
@@ -72,7 +73,7 @@ bool find_in_catalog(Oid ext_namespace, text* name, LhvNamedIndex* out)
     AttrNumber ef_search_att = get_attnum(catalog_oid, "ef_search");
     if (name_att != 1 || dimension_att == InvalidAttrNumber || distance_att == InvalidAttrNumber ||
         ef_search_att == InvalidAttrNumber) {
-        table_close(catalog, AccessShareLock);
+        table_close(catalog, NoLock);
         return false;
     }
 
@@ -115,12 +116,13 @@ bool data_columns(Relation heap, DataColumns* out)
            TupleDescAttr(desc, out->metadata - 1)->atttypid == JSONBOID;
 }
 
-// The lhv index on the embedding column of `heap`, InvalidOid if none.
-Oid lhv_index_of(Relation heap, AttrNumber embedding)
+// The valid lhv index on the embedding column of `heap` (no expression, no
+// predicate), opened with AccessShareLock; NULL if there is none.
+Relation open_lhv_index(Relation heap, AttrNumber embedding)
 {
     Oid lhv_am = get_am_oid("lhv", true);
     List* indexes = RelationGetIndexList(heap);
-    Oid found = InvalidOid;
+    Relation found = NULL;
     ListCell* cell;
     foreach (cell, indexes) {
         Oid index_oid = lfirst_oid(cell);
@@ -132,16 +134,54 @@ Oid lhv_index_of(Relation heap, AttrNumber embedding)
         if (!is_lhv)
             continue;
         Relation index = index_open(index_oid, AccessShareLock);
-        bool usable = index->rd_index->indisvalid && index->rd_index->indnatts == 1 &&
-                      index->rd_index->indkey.values[0] == embedding && RelationGetIndexPredicate(index) == NIL;
-        index_close(index, AccessShareLock);
-        if (usable) {
-            found = index_oid;
+        if (index->rd_index->indisvalid && index->rd_index->indnatts == 1 &&
+            index->rd_index->indkey.values[0] == embedding &&
+            heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL)) {
+            found = index;
             break;
         }
+        index_close(index, AccessShareLock);
     }
     list_free(indexes);
     return found;
+}
+
+// Puts the k nearest rows of `heap` as (id, distance, metadata) into `out`,
+// scanning `index` at ef_search `ef` (set for the scan only).
+void scan_nearest(Relation heap, Relation index, const DataColumns* columns, FmgrInfo* distance,
+                  ScanKey order_by, int k, int ef, Tuplestorestate* out, TupleDesc out_desc)
+{
+    Datum query = order_by->sk_argument;
+    int saved_ef_search = lhv_ef_search;
+    lhv_ef_search = ef;
+    PG_TRY();
+    {
+        IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 0, 1);
+        index_rescan(scan, NULL, 0, order_by, 1);
+        TupleTableSlot* slot = table_slot_create(heap, NULL);
+        Datum values[3];
+        bool nulls[3];
+        for (int returned = 0; returned < k && index_getnext_slot(scan, ForwardScanDirection, slot);) {
+            CHECK_FOR_INTERRUPTS();
+            bool isnull;
+            Datum embedding = slot_getattr(slot, columns->embedding, &isnull);
+            if (isnull)
+                continue;  // never indexed; as ORDER BY ... LIMIT through the index
+            values[0] = slot_getattr(slot, columns->id, &nulls[0]);
+            values[1] = FunctionCall2Coll(distance, InvalidOid, embedding, query);
+            nulls[1] = false;
+            values[2] = slot_getattr(slot, columns->metadata, &nulls[2]);
+            tuplestore_putvalues(out, out_desc, values, nulls);
+            returned++;
+        }
+        ExecDropSingleTupleTableSlot(slot);
+        index_endscan(scan);
+    }
+    PG_FINALLY();
+    {
+        lhv_ef_search = saved_ef_search;
+    }
+    PG_END_TRY();
 }
 
 }  // namespace
@@ -160,20 +200,19 @@ bool lhv_named_search_direct(Oid ext_namespace, text* name, ArrayType* raw_query
         return false;
     Relation heap = table_open(relid, AccessShareLock);
     DataColumns columns;
-    Oid index_oid = data_columns(heap, &columns) ? lhv_index_of(heap, columns.embedding) : InvalidOid;
-    if (!OidIsValid(index_oid)) {
-        table_close(heap, AccessShareLock);
+    Relation index = data_columns(heap, &columns) ? open_lhv_index(heap, columns.embedding) : NULL;
+    if (index == NULL) {
+        table_close(heap, NoLock);
         return false;
     }
-    Relation index = index_open(index_oid, AccessShareLock);
 
     // The distance function of the index's ordering operator, for the
     // distances returned (the operator's own double-precision values).
     Oid opfamily = index->rd_opfamily[0];
     Oid ordering_op = get_opfamily_member(opfamily, FLOAT4ARRAYOID, FLOAT4ARRAYOID, LHV_DISTANCE_STRATEGY);
     if (!OidIsValid(ordering_op)) {
-        index_close(index, AccessShareLock);
-        table_close(heap, AccessShareLock);
+        index_close(index, NoLock);
+        table_close(heap, NoLock);
         return false;
     }
     FmgrInfo distance;
@@ -188,37 +227,7 @@ bool lhv_named_search_direct(Oid ext_namespace, text* name, ArrayType* raw_query
 
     // As in hnswlib, a search looks at no fewer than k candidates.
     int ef = ef_override > 0 ? ef_override : named.ef_search;
-    ef = Min(Max(ef, k), LHV_EF_SEARCH_MAX);
-    int saved_ef_search = lhv_ef_search;
-    lhv_ef_search = ef;
-    PG_TRY();
-    {
-        IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 0, 1);
-        index_rescan(scan, NULL, 0, &order_by, 1);
-        TupleTableSlot* slot = table_slot_create(heap, NULL);
-        Datum values[3];
-        bool nulls[3];
-        for (int returned = 0; returned < k && index_getnext_slot(scan, ForwardScanDirection, slot);) {
-            CHECK_FOR_INTERRUPTS();
-            bool isnull;
-            Datum embedding = slot_getattr(slot, columns.embedding, &isnull);
-            if (isnull)
-                continue;  // never indexed; as ORDER BY ... LIMIT through the index
-            values[0] = slot_getattr(slot, columns.id, &nulls[0]);
-            values[1] = FunctionCall2Coll(&distance, InvalidOid, embedding, PointerGetDatum(query));
-            nulls[1] = false;
-            values[2] = slot_getattr(slot, columns.metadata, &nulls[2]);
-            tuplestore_putvalues(out, out_desc, values, nulls);
-            returned++;
-        }
-        ExecDropSingleTupleTableSlot(slot);
-        index_endscan(scan);
-    }
-    PG_FINALLY();
-    {
-        lhv_ef_search = saved_ef_search;
-    }
-    PG_END_TRY();
+    scan_nearest(heap, index, &columns, &distance, &order_by, k, Min(Max(ef, k), LHV_EF_SEARCH_MAX), out, out_desc);
 
     index_close(index, NoLock);
     table_close(heap, NoLock);
