@@ -255,11 +255,12 @@ std::vector<std::uint8_t> read_levels(const char* data, std::size_t size, const 
             corrupt("link list size " + std::to_string(list_bytes) + " of element " + std::to_string(id) +
                     " at byte " + std::to_string(at) + " is not a multiple of " +
                     std::to_string(layout.upper_level_bytes) + " (bytes per upper level)");
+        // Above the max level only if deleted (checked with its record).
         const std::size_t level = list_bytes / layout.upper_level_bytes;
-        if (level > static_cast<std::size_t>(h.max_level))
+        if (level > static_cast<std::size_t>(kMaxSnapshotLevel))
             corrupt("element " + std::to_string(id) + " has level " + std::to_string(level) +
-                    " (link list size at byte " + std::to_string(at) + ") above the graph's maxlevel " +
-                    std::to_string(h.max_level));
+                    " (link list size at byte " + std::to_string(at) + ") above the limit of " +
+                    std::to_string(kMaxSnapshotLevel));
         at += 4;
         if (size - at < list_bytes)
             corrupt("truncated: upper levels of element " + std::to_string(id) + " at byte " +
@@ -320,6 +321,9 @@ void check_vector(const char* data, std::size_t at, std::uint32_t id, const Grap
 }
 
 // Checks every record and upper-level list (all ids, counts, levels, values).
+// Only a deleted element may be above the max level: when VACUUM deletes the
+// elements of the top level, the entry point moves down to the highest live
+// element, and their upper lists are never searched again.
 void check_elements(const char* data, const SavedHeader& h, const GraphParams& params,
                     const GraphLayout& layout, const std::vector<std::uint8_t>& levels) {
     const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
@@ -328,6 +332,10 @@ void check_elements(const char* data, const SavedHeader& h, const GraphParams& p
         const std::size_t record_at = kHeaderBytes + std::size_t{id} * layout.record_bytes;
         check_neighbours(data, record_at, id, 0, layout.max_m0, kDeletedFlag, levels);
         check_vector(data, record_at + layout.data_offset, id, params);
+        if (levels[id] > h.max_level && !(load<std::uint32_t>(data, record_at) & kDeletedFlag))
+            corrupt("element " + std::to_string(id) + " has level " + std::to_string(levels[id]) +
+                    " (link list size at byte " + std::to_string(links_at) + ") above the graph's maxlevel " +
+                    std::to_string(h.max_level) + ", and it is not deleted");
         links_at += 4;
         for (int level = 1; level <= levels[id]; level++) {
             check_neighbours(data, links_at, id, level, params.m, 0, levels);
