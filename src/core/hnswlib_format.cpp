@@ -11,8 +11,11 @@
 //   per element: u32 linkListSize, then linkListSize bytes of upper levels
 //
 // Reading validates every byte that matters (sizes, counts, ids, levels,
-// vector values) in a first pass over the input that allocates nothing from
-// the ChunkMemory; only then is the graph created and filled.
+// vector values). The header and the link lists after the records are
+// checked whole before anything is allocated from the ChunkMemory; the
+// level-0 records, the bulk of the bytes, are then read once, in views of the
+// source, each checked just before it is appended, and a bad one destroys
+// the half-built graph. So a snapshot in pieces is never joined in memory.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -239,18 +242,26 @@ void check_header(const SavedHeader& h, const GraphParams& params, const GraphLa
                 std::to_string(kMaxSnapshotLevel) + "]");
 }
 
-// Walks the link list sizes after the records: returns each element's level
-// and checks that the lists end exactly at the end of the bytes.
-std::vector<std::uint8_t> read_levels(const char* data, std::size_t size, const SavedHeader& h,
+// The link lists after the level-0 records, copied out of the source: for
+// each element a u32 byte count, then that many bytes of upper-level lists.
+// `at` is where they start in the graph bytes (for messages).
+struct LinkLists {
+    std::vector<char> bytes;
+    std::size_t at;
+};
+
+// Walks the link list sizes: returns each element's level and checks that
+// the lists end exactly at the end of the bytes.
+std::vector<std::uint8_t> read_levels(const LinkLists& links, std::size_t size, const SavedHeader& h,
                                       const GraphLayout& layout) {
     const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
     std::vector<std::uint8_t> levels(count);
-    std::size_t at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    std::size_t at = links.at;  // offsets are in the graph bytes, for messages
     for (std::uint32_t id = 0; id < count; id++) {
         if (size - at < 4)
             corrupt("truncated: link list size of element " + std::to_string(id) + " at byte " +
                     std::to_string(at) + " is past the end (" + std::to_string(size) + " bytes)");
-        const std::uint32_t list_bytes = load<std::uint32_t>(data, at);
+        const std::uint32_t list_bytes = load<std::uint32_t>(links.bytes.data(), at - links.at);
         if (list_bytes % layout.upper_level_bytes != 0)
             corrupt("link list size " + std::to_string(list_bytes) + " of element " + std::to_string(id) +
                     " at byte " + std::to_string(at) + " is not a multiple of " +
@@ -279,12 +290,12 @@ std::vector<std::uint8_t> read_levels(const char* data, std::size_t size, const 
     return levels;
 }
 
-// Checks one neighbour list: its count (the u32 at `at`) against `max_count`
-// with `flag_mask` bits allowed above it, and each id against the element
-// count and, for upper levels, the neighbour's own level.
-void check_neighbours(const char* data, std::size_t at, std::uint32_t id, int level, std::size_t max_count,
+// Checks one neighbour list at `list` (found at byte `at`): its count
+// against `max_count` with `flag_mask` bits allowed above it, and each id
+// against the element count and, for upper levels, the neighbour's own level.
+void check_neighbours(const char* list, std::size_t at, std::uint32_t id, int level, std::size_t max_count,
                       std::uint32_t flag_mask, const std::vector<std::uint8_t>& levels) {
-    const std::uint32_t head = load<std::uint32_t>(data, at);
+    const std::uint32_t head = load<std::uint32_t>(list, 0);
     const std::string where = "element " + std::to_string(id) + " level " + std::to_string(level);
     if ((head & ~kCountMask & ~flag_mask) != 0)
         corrupt("unknown flag bits " + hex32(head & ~kCountMask) + " in the neighbour count of " + where +
@@ -294,54 +305,82 @@ void check_neighbours(const char* data, std::size_t at, std::uint32_t id, int le
         corrupt("neighbour count " + std::to_string(n) + " of " + where + " at byte " + std::to_string(at) +
                 " exceeds the maximum " + std::to_string(max_count));
     for (std::uint32_t i = 0; i < n; i++) {
-        const std::size_t id_at = at + 4 + 4 * std::size_t{i};
-        const std::uint32_t neighbour = load<std::uint32_t>(data, id_at);
+        const std::size_t id_at = 4 + 4 * std::size_t{i};
+        const std::uint32_t neighbour = load<std::uint32_t>(list, id_at);
         if (neighbour >= levels.size())
             corrupt("neighbour id " + std::to_string(neighbour) + " of " + where + " at byte " +
-                    std::to_string(id_at) + " is not below the element count " + std::to_string(levels.size()));
+                    std::to_string(at + id_at) + " is not below the element count " + std::to_string(levels.size()));
         if (levels[neighbour] < level)
             corrupt("neighbour " + std::to_string(neighbour) + " of " + where + " at byte " +
-                    std::to_string(id_at) + " has only level " + std::to_string(levels[neighbour]));
+                    std::to_string(at + id_at) + " has only level " + std::to_string(levels[neighbour]));
     }
 }
 
-// Checks a stored vector: finite components, and unit length under Cosine.
-void check_vector(const char* data, std::size_t at, std::uint32_t id, const GraphParams& params) {
-    double norm2 = 0;
+// Checks a stored vector at `values` (found at byte `at`): finite
+// components, and unit length under Cosine. The common case, all sound, is a
+// loop the compiler vectorises: an IEEE float is finite unless its exponent
+// bits are all ones; the slow loop only finds the culprit for the message.
+void check_vector(const char* values, std::size_t at, std::uint32_t id, const GraphParams& params) {
+    std::uint32_t not_finite = 0;
     for (std::uint32_t j = 0; j < params.dimension; j++) {
-        const float v = load<float>(data, at + 4 * std::size_t{j});
-        if (!std::isfinite(v))
-            corrupt("component " + std::to_string(j) + " of element " + std::to_string(id) + "'s vector at byte " +
-                    std::to_string(at + 4 * std::size_t{j}) + " is not finite");
-        norm2 += double(v) * v;
+        const std::uint32_t bits = load<std::uint32_t>(values, 4 * std::size_t{j});
+        not_finite |= static_cast<std::uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
     }
-    if (params.metric == Metric::Cosine && !(std::fabs(norm2 - 1.0) <= kUnitNormTolerance))
+    if (not_finite != 0) {
+        for (std::uint32_t j = 0; j < params.dimension; j++)
+            if (!std::isfinite(load<float>(values, 4 * std::size_t{j})))
+                corrupt("component " + std::to_string(j) + " of element " + std::to_string(id) +
+                        "'s vector at byte " + std::to_string(at + 4 * std::size_t{j}) + " is not finite");
+    }
+    if (params.metric != Metric::Cosine) return;
+    // Four partial sums, so the additions do not wait on each other.
+    double sums[4] = {0, 0, 0, 0};
+    std::uint32_t j = 0;
+    for (; j + 4 <= params.dimension; j += 4)
+        for (int k = 0; k < 4; k++) {
+            const double v = load<float>(values, 4 * std::size_t{j + k});
+            sums[k] += v * v;
+        }
+    for (; j < params.dimension; j++) {
+        const double v = load<float>(values, 4 * std::size_t{j});
+        sums[0] += v * v;
+    }
+    const double norm2 = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+    if (!(std::fabs(norm2 - 1.0) <= kUnitNormTolerance))
         corrupt("element " + std::to_string(id) + "'s vector at byte " + std::to_string(at) +
                 " has squared norm " + std::to_string(norm2) + ", but a cosine graph stores unit vectors");
 }
 
-// Checks every record and upper-level list (all ids, counts, levels, values).
-// Only a deleted element may be above the max level: when VACUUM deletes the
-// elements of the top level, the entry point moves down to the highest live
-// element, and their upper lists are never searched again.
-void check_elements(const char* data, const SavedHeader& h, const GraphParams& params,
-                    const GraphLayout& layout, const std::vector<std::uint8_t>& levels) {
+// Checks every upper-level list (ids, counts, levels); read_levels has
+// checked their sizes.
+void check_upper_lists(const LinkLists& links, const SavedHeader& h, const GraphParams& params,
+                       const GraphLayout& layout, const std::vector<std::uint8_t>& levels) {
     const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
-    std::size_t links_at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    std::size_t at = links.at;
     for (std::uint32_t id = 0; id < count; id++) {
-        const std::size_t record_at = kHeaderBytes + std::size_t{id} * layout.record_bytes;
-        check_neighbours(data, record_at, id, 0, layout.max_m0, kDeletedFlag, levels);
-        check_vector(data, record_at + layout.data_offset, id, params);
-        if (levels[id] > h.max_level && !(load<std::uint32_t>(data, record_at) & kDeletedFlag))
-            corrupt("element " + std::to_string(id) + " has level " + std::to_string(levels[id]) +
-                    " (link list size at byte " + std::to_string(links_at) + ") above the graph's maxlevel " +
-                    std::to_string(h.max_level) + ", and it is not deleted");
-        links_at += 4;
+        at += 4;
         for (int level = 1; level <= levels[id]; level++) {
-            check_neighbours(data, links_at, id, level, params.m, 0, levels);
-            links_at += layout.upper_level_bytes;
+            check_neighbours(links.bytes.data() + (at - links.at), at, id, level, params.m, 0, levels);
+            at += layout.upper_level_bytes;
         }
     }
+}
+
+// Checks a level-0 record at `record` (found at byte `at`): its list, its
+// vector, and its level against the graph's max level. Only a deleted
+// element may be above it: when VACUUM deletes the elements of the top
+// level, the entry point moves down to the highest live element, and their
+// upper lists are never searched again. `links_at` is where its link list
+// size is (for the message).
+void check_record(const char* record, std::size_t at, std::uint32_t id, const GraphParams& params,
+                  const GraphLayout& layout, const std::vector<std::uint8_t>& levels, const SavedHeader& h,
+                  std::size_t links_at) {
+    check_neighbours(record, at, id, 0, layout.max_m0, kDeletedFlag, levels);
+    check_vector(record + layout.data_offset, at + layout.data_offset, id, params);
+    if (levels[id] > h.max_level && !(load<std::uint32_t>(record, 0) & kDeletedFlag))
+        corrupt("element " + std::to_string(id) + " has level " + std::to_string(levels[id]) +
+                " (link list size at byte " + std::to_string(links_at) + ") above the graph's maxlevel " +
+                std::to_string(h.max_level) + ", and it is not deleted");
 }
 
 }  // namespace
@@ -389,27 +428,59 @@ void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out) {
     w.flush();
 }
 
+void read_source(ByteSource& in, std::size_t offset, void* out, std::size_t length) {
+    char* to = static_cast<char*>(out);
+    while (length > 0) {
+        const std::size_t n = std::min(length, kMaxSourceView);
+        std::memcpy(to, in.view(offset, n), n);
+        to += n, offset += n, length -= n;
+    }
+}
+
 ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphParams& params,
+                               ChunkMemory& memory) {
+    MemorySource in(data, size);
+    return read_hnswlib_graph(in, 0, params, memory);
+}
+
+ChunkHandle read_hnswlib_graph(ByteSource& in, std::size_t start, const GraphParams& params,
                                ChunkMemory& memory) {
     if (params.dimension < 1 || params.dimension > kMaxDimension || params.m < kMinM || params.m > kMaxM)
         throw Error(ErrorKind::InvalidParameter, "hnswlib graph: dimension or m outside the engine's limits");
+    if (start > in.size()) throw Error(ErrorKind::Internal, "hnswlib graph: starts past the end of its bytes");
+    const std::size_t size = in.size() - start;
     const GraphLayout layout(params);
-    const SavedHeader header = read_header(data, size);
+    char header_bytes[kHeaderBytes];
+    read_source(in, start, header_bytes, std::min(size, kHeaderBytes));
+    const SavedHeader header = read_header(header_bytes, size);
     check_header(header, params, layout, size);
 
-    // Everything below is bounded by `size`: the count was checked against it.
+    // Everything below is bounded by `size`: the count was checked against
+    // it. The link lists after the records are small next to the records:
+    // copy them out and check them whole before anything is allocated.
     const std::uint32_t count = static_cast<std::uint32_t>(header.element_count);
+    const std::size_t records_at = kHeaderBytes;
+    LinkLists links{{}, records_at + std::size_t{count} * layout.record_bytes};
     std::vector<std::uint8_t> levels;
     if (count == 0) {
         if (size != kHeaderBytes)
             corrupt(std::to_string(size - kHeaderBytes) + " bytes of trailing garbage at byte " +
                     std::to_string(kHeaderBytes) + ", after the header of an empty graph");
     } else {
-        levels = read_levels(data, size, header, layout);
-        check_elements(data, header, params, layout, levels);
+        // Never copy more than the lists of `count` elements can be (the
+        // rest could only be garbage, and a lying count could leave it huge).
+        const std::size_t most = std::size_t{count} * (4 + std::size_t{kMaxSnapshotLevel} * layout.upper_level_bytes);
+        if (size - links.at > most)
+            corrupt(std::to_string(size - links.at) + " bytes of link lists at byte " + std::to_string(links.at) +
+                    ", more than " + std::to_string(count) + " elements can have (" + std::to_string(most) + ")");
+        links.bytes.resize(size - links.at);
+        read_source(in, start + links.at, links.bytes.data(), links.bytes.size());
+        levels = read_levels(links, size, header, layout);
+        check_upper_lists(links, header, params, layout, levels);
     }
 
-    // The bytes are sound: build the graph.
+    // Build the graph, streaming the records in: each is checked in its view
+    // before it is appended; a bad one gives the half-built graph back.
     const ChunkHandle handle = HnswGraph::create(memory, params);
     UnsharedGraphLocks locks;
     HnswGraph graph(memory, locks, handle);
@@ -417,16 +488,27 @@ ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphPa
     if (graph.record_bytes() != layout.record_bytes || graph.upper_level_bytes() != layout.upper_level_bytes)
         throw Error(ErrorKind::Internal, "hnswlib graph: the engine's record layout is not hnswlib's");
     graph.reserve(count);
-    std::size_t links_at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
-    for (std::uint32_t id = 0; id < count; id++) {
-        const char* record = data + kHeaderBytes + std::size_t{id} * layout.record_bytes;
-        links_at += 4;
-        const char* upper = levels[id] > 0 ? data + links_at : nullptr;
-        const std::uint32_t appended = graph.append_raw(record, levels[id], upper);
-        if (appended != id)
-            throw Error(ErrorKind::Internal, "hnswlib graph: element " + std::to_string(id) +
-                                                 " was appended as id " + std::to_string(appended));
-        links_at += levels[id] * layout.upper_level_bytes;
+    const std::uint32_t records_per_view =
+        static_cast<std::uint32_t>(std::max<std::size_t>(1, kMaxSourceView / layout.record_bytes));
+    std::size_t upper_at = 0;  // in links.bytes
+    for (std::uint32_t first = 0; first < count;) {
+        const std::uint32_t n = std::min(records_per_view, count - first);
+        const std::size_t at = records_at + std::size_t{first} * layout.record_bytes;
+        const char* view = in.view(start + at, std::size_t{n} * layout.record_bytes);
+        for (std::uint32_t i = 0; i < n; i++) {
+            const std::uint32_t id = first + i;
+            const char* record = view + std::size_t{i} * layout.record_bytes;
+            check_record(record, at + std::size_t{i} * layout.record_bytes, id, params, layout, levels, header,
+                         links.at + upper_at);
+            upper_at += 4;
+            const char* upper = levels[id] > 0 ? links.bytes.data() + upper_at : nullptr;
+            const std::uint32_t appended = graph.append_raw(record, levels[id], upper);
+            if (appended != id)
+                throw Error(ErrorKind::Internal, "hnswlib graph: element " + std::to_string(id) +
+                                                     " was appended as id " + std::to_string(appended));
+            upper_at += levels[id] * layout.upper_level_bytes;
+        }
+        first += n;
     }
     if (count != 0) graph.set_entry_point(header.entry_point, header.max_level);
     guard.keep();
