@@ -23,6 +23,7 @@ int lhv_max_shared_memory_mb = LHV_MAX_SHARED_MEMORY_DEFAULT;
 int lhv_max_indexes = LHV_MAX_INDEXES_DEFAULT;
 int lhv_snapshot_threshold_mb = LHV_SNAPSHOT_THRESHOLD_DEFAULT;
 int lhv_snapshot_naptime_s = LHV_SNAPSHOT_NAPTIME_DEFAULT;
+int lhv_snapshot_part_size_kb = LHV_SNAPSHOT_PART_SIZE_DEFAULT;
 
 // Defines the GUCs, reserves the lhv. prefix and checks the GUCs agree.
 static void define_gucs() {
@@ -56,6 +57,13 @@ static void define_gucs() {
         "Time between two rounds of lhv's snapshot worker.", nullptr, &lhv_snapshot_naptime_s,
         LHV_SNAPSHOT_NAPTIME_DEFAULT, LHV_SNAPSHOT_NAPTIME_MIN, LHV_SNAPSHOT_NAPTIME_MAX, PGC_SIGHUP,
         GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "lhv.snapshot_part_size",
+        "Largest bytea part of an lhv snapshot row (developer option).",
+        "Snapshots are stored as rows of at most this many bytes; small parts exercise snapshots of many "
+        "parts in tests.",
+        &lhv_snapshot_part_size_kb, LHV_SNAPSHOT_PART_SIZE_DEFAULT, LHV_SNAPSHOT_PART_SIZE_MIN,
+        LHV_SNAPSHOT_PART_SIZE_MAX, PGC_SUSET, GUC_UNIT_KB | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("lhv");
 
     if (lhv_max_shared_memory_mb < lhv_shared_memory_reserved_mb)
