@@ -98,6 +98,8 @@
 #define LHV_SNAPSHOT_NAPTIME_DEFAULT 10
 #define LHV_SNAPSHOT_NAPTIME_MIN 1
 #define LHV_SNAPSHOT_NAPTIME_MAX 3600
+// lhv.preload: load every graph when the server starts (storage/preload.h).
+#define LHV_PRELOAD_DEFAULT true
 
 // GUC variables, defined in lhv_module.cpp.
 extern int lhv_shared_memory_reserved_mb;
@@ -105,4 +107,5 @@ extern int lhv_max_shared_memory_mb;
 extern int lhv_max_indexes;
 extern int lhv_snapshot_threshold_mb;
 extern int lhv_snapshot_naptime_s;
+extern bool lhv_preload;
 extern int lhv_snapshot_part_size_kb;

@@ -16,6 +16,7 @@ void _PG_init(void);
 #include "shmem/lifecycle.h"
 #include "lhv_config.h"
 #include "shmem/shmem.h"
+#include "storage/preload.h"
 #include "storage/snapshot_worker.h"
 
 int lhv_shared_memory_reserved_mb = LHV_SHARED_MEMORY_RESERVED_DEFAULT;
@@ -23,6 +24,7 @@ int lhv_max_shared_memory_mb = LHV_MAX_SHARED_MEMORY_DEFAULT;
 int lhv_max_indexes = LHV_MAX_INDEXES_DEFAULT;
 int lhv_snapshot_threshold_mb = LHV_SNAPSHOT_THRESHOLD_DEFAULT;
 int lhv_snapshot_naptime_s = LHV_SNAPSHOT_NAPTIME_DEFAULT;
+bool lhv_preload = LHV_PRELOAD_DEFAULT;
 int lhv_snapshot_part_size_kb = LHV_SNAPSHOT_PART_SIZE_DEFAULT;
 
 // Defines the GUCs, reserves the lhv. prefix and checks the GUCs agree.
@@ -64,6 +66,12 @@ static void define_gucs() {
         "parts in tests.",
         &lhv_snapshot_part_size_kb, LHV_SNAPSHOT_PART_SIZE_DEFAULT, LHV_SNAPSHOT_PART_SIZE_MIN,
         LHV_SNAPSHOT_PART_SIZE_MAX, PGC_SUSET, GUC_UNIT_KB | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "lhv.preload",
+        "Loads the graph of every lhv index into shared memory when the server starts.",
+        "A background worker loads them from their snapshots and change logs, so that first queries do not. "
+        "It does not run again after a crash re-initialised shared memory.",
+        &lhv_preload, LHV_PRELOAD_DEFAULT, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("lhv");
 
     if (lhv_max_shared_memory_mb < lhv_shared_memory_reserved_mb)
@@ -86,4 +94,5 @@ void _PG_init(void) {
     lhv_am_init();
     lhv_lifecycle_init();
     lhv_snapshot_worker_register();
+    lhv_preload_register();
 }
