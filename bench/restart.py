@@ -6,8 +6,8 @@ written by CREATE INDEX), notes the answer of one query, then restarts the
 server RESTARTS times. Each restart starts the server without waiting, opens a
 connection as soon as one is accepted (polling every 10 ms) and times the first
 answered query, checking that it is the answer noted before the restart. It
-reports where the graph came from (lhv_indexes.source) and, when the server
-loads graphs at start (lhv.preload), whether the first query found it loaded.
+reports where the graph came from (lhv_indexes.source). With --preload on,off
+it alternates restarts with the server's lhv.preload on and off.
 
 bench/restart.sh starts the cluster and calls this; see bench/README.md.
 """
@@ -38,11 +38,12 @@ def as_postgres(cmd):
     return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
 
 
-def pg_ctl(datadir, action, wait=True):
-    cmd = [os.path.join(bindir(), "pg_ctl"), "-D", datadir, "-m", "fast",
-           "-l", os.path.join(os.path.dirname(datadir), "server.log"), action]
-    cmd.insert(3, "-w" if wait else "-W")
-    subprocess.run(as_postgres(cmd), check=True, stdout=subprocess.DEVNULL)
+def pg_ctl(datadir, action, wait=True, options=None):
+    cmd = [os.path.join(bindir(), "pg_ctl"), "-D", datadir, "-m", "fast", "-w" if wait else "-W",
+           "-l", os.path.join(os.path.dirname(datadir), "server.log")]
+    if options:
+        cmd += ["-o", options]
+    subprocess.run(as_postgres(cmd + [action]), check=True, stdout=subprocess.DEVNULL)
 
 
 def connect(host, timeout=None):
@@ -111,13 +112,9 @@ def build(host, table, base, metric):
 
 def restart_once(host, datadir, table, op, query, expected, perf, preload):
     """One restart: seconds from the start command to the answer, and what was seen."""
-    if preload:
-        conn = connect(host)
-        conn.cursor().execute(f"ALTER SYSTEM SET lhv.preload = {preload}")
-        conn.close()
     pg_ctl(datadir, "stop")
     t0 = time.perf_counter()
-    pg_ctl(datadir, "start", wait=False)
+    pg_ctl(datadir, "start", wait=False, options=f"-c lhv.preload={preload}" if preload else None)
     conn = connect(host, timeout=60)
     t_connected = time.perf_counter()
     cur = conn.cursor()
@@ -136,6 +133,7 @@ def restart_once(host, datadir, table, op, query, expected, perf, preload):
     if recorder:
         recorder.send_signal(2)
         recorder.wait()
+    t_second_start = time.perf_counter()
     cur.execute("EXECUTE knn(%s)", (query,))
     cur.fetchall()
     t_second = time.perf_counter()
@@ -146,7 +144,7 @@ def restart_once(host, datadir, table, op, query, expected, perf, preload):
         raise SystemExit(f"restart: {table}: the first answer after the restart differs: {first} vs {expected}")
     wall = t_first - t0 - (0.5 if perf else 0)
     return {"preload": preload or "default", "seconds_to_first_answer": wall, "connected_seconds": t_connected - t0 - (0.5 if perf else 0),
-            "first_query_seconds": t_first - t1, "second_query_ms": 1000 * (t_second - t_first),
+            "first_query_seconds": t_first - t1, "second_query_ms": 1000 * (t_second - t_second_start),
             "source": source, "state": state}
 
 
@@ -158,8 +156,8 @@ def main():
     parser.add_argument("--rows", type=int, default=0, help="first N rows only (0: all)")
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--preload", default="",
-                        help="lhv.preload settings to alternate, e.g. on,off (each restart runs once with each; "
-                             "set with ALTER SYSTEM); default: the server's setting")
+                        help="lhv.preload settings to alternate, e.g. on,off (each restart runs once with each, "
+                             "given to the server as -c lhv.preload=...); default: the server's setting")
     parser.add_argument("--perf", help="directory for a perf profile of each first query's backend")
     parser.add_argument("--out", help="JSON file for the results")
     args = parser.parse_args()
@@ -194,10 +192,6 @@ def main():
                     f"(lhv.preload {r['preload']}; connected at {r['connected_seconds']:.2f} s, first query "
                     f"{r['first_query_seconds']:.2f} s, second {r['second_query_ms']:.1f} ms; graph from {r['source']})")
                 result["restarts"].append(r)
-        if args.preload:
-            conn = connect(args.host)
-            conn.cursor().execute("ALTER SYSTEM RESET lhv.preload")
-            conn.close()
         for mode in modes:
             times = [r["seconds_to_first_answer"] for r in result["restarts"] if r["preload"] == (mode or "default")]
             print(f"{name} ({result['n']} x {result['dim']}, snapshot {result['snapshot_bytes'] / 2**20:.1f} MiB, "
