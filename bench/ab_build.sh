@@ -5,8 +5,17 @@
 # the system installation. Sourced by bench/insert_ab.sh and bench/restart_ab.sh.
 #   lhv_ab_install REV PREFIX [CPPFLAG...]
 # Installs into PREFIX (its pg_config: PREFIX/usr/lib/postgresql/15/bin/pg_config),
-# unless PREFIX already holds the build of that commit with those flags.
-# Needs $root (the repository) set.
+# unless PREFIX already holds the build of that commit with those flags;
+# lhv_ab_prefix REV [CPPFLAG...] names the usual PREFIX under $base.
+# Needs $root (the repository) and $base set.
+
+# The copy a build of REV [with CPPFLAG...] goes to: one per commit and flags,
+# shared by the scripts.
+lhv_ab_prefix() {
+  local rev=$1 flags=("${@:2}") suffix=""
+  [ ${#flags[@]} -gt 0 ] && suffix=-$(printf '%s' "${flags[*]}" | md5sum | cut -c1-8)
+  echo "$base/build-$(git -C "$root" rev-parse --short=12 "$rev^{commit}")$suffix"
+}
 
 lhv_ab_install() {
   local rev=$1 prefix=$2 flags=("${@:3}") tree id cppflags=()

@@ -48,9 +48,10 @@ variants=("$@")
 base=/var/tmp/lhv-ab
 source "$root/bench/ab_build.sh"
 source "$root/scripts/cluster.sh"
-bindir_of() { echo "$base/v$1/usr/lib/postgresql/15/bin"; }
+prefixes=()
+bindir_of() { echo "${prefixes[$1]}/usr/lib/postgresql/15/bin"; }
 
-# Builds variant $1 (REV or REV:nolog) into $base/v$2.
+# Builds variant $1 (REV or REV:nolog), the variant number $2.
 install_variant() {
   local variant=$1 rev=${1%:nolog} flags=()
   if [ "$variant" != "$rev" ]; then
@@ -58,7 +59,8 @@ install_variant() {
       { echo "insert_ab: $rev has no LHV_BENCH_WITHOUT_INSERT_LOG switch" >&2; exit 1; }
     flags=(-DLHV_BENCH_WITHOUT_INSERT_LOG)
   fi
-  lhv_ab_install "$rev" "$base/v$2" "${flags[@]}"
+  prefixes[$2]=$(lhv_ab_prefix "$rev" "${flags[@]}")
+  lhv_ab_install "$rev" "${prefixes[$2]}" "${flags[@]}"
 }
 
 # Makes the template cluster of variant $1 in $2: the table, its index, stopped.

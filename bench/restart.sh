@@ -10,8 +10,8 @@
 #   bash bench/restart.sh --rows 20000 --restarts 5
 #   bash bench/restart.sh --perf /tmp/prof         perf record -g of each first query's backend
 #
-# LHV_RESTART_DIR=DIR keeps the cluster in DIR (and reuses it next time, with
-# its tables and indexes) instead of a temporary one. LHV_RESTART_CONF adds
+# LHV_RESTART_DIR=DIR keeps the cluster in DIR, stopped (and reuses it next
+# time, with its tables and indexes), instead of a temporary one. LHV_RESTART_CONF adds
 # postgresql.conf lines (separated by ';') when the cluster is created, e.g.
 # LHV_RESTART_CONF="lhv.preload = off".
 set -euo pipefail
@@ -44,3 +44,6 @@ echo "restart: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cd "$root/bench"
 PG_CONFIG=${PG_CONFIG:-pg_config} /usr/bin/python3 "$root/bench/restart.py" --host "$dir" --datadir "$dir/data" "$@"
 echo "restart: load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# A kept cluster stays, stopped, for the next run.
+[ -n "${LHV_RESTART_DIR:-}" ] && lhv_as_pg "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+exit 0

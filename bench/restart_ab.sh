@@ -10,7 +10,7 @@
 # /var/tmp/lhv-ab (bench/ab_build.sh); every copy runs the same data
 # directory in turn, kept in $LHV_RESTART_DIR (default
 # /var/tmp/lhv-ab/restart-cluster), so the data set is loaded and indexed once
-# (by the first variant), and reused by the next run. Each restart is one
+# (by the first variant), and kept, stopped, for the next run. Each restart is one
 # bench/restart.py --restarts 1. Prints each restart, then per variant and data
 # set the median and its ratio to the first variant's.
 set -euo pipefail
@@ -32,10 +32,12 @@ source "$root/bench/ab_build.sh"
 source "$root/scripts/cluster.sh"
 
 mkdir -p "$base"
+prefixes=()
 for i in "${!variants[@]}"; do
-  lhv_ab_install "${variants[$i]%@*}" "$base/r$i"
+  prefixes[$i]=$(lhv_ab_prefix "${variants[$i]%@*}")
+  lhv_ab_install "${variants[$i]%@*}" "${prefixes[$i]}"
 done
-pg_config_of() { echo "$base/r$1/usr/lib/postgresql/15/bin/pg_config"; }
+pg_config_of() { echo "${prefixes[$1]}/usr/lib/postgresql/15/bin/pg_config"; }
 
 PG_BINDIR=$(dirname "$(pg_config_of 0)")
 if [ ! -d "$dir/data" ]; then
@@ -87,3 +89,5 @@ for i, v in enumerate(variants):
               + ", ".join(f"{x:.2f}" for x in t))
 PY
 rm -rf "$out"
+# The cluster stays, stopped, for the next run.
+lhv_as_pg "$(dirname "$(pg_config_of 0)")/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
