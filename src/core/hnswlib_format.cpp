@@ -13,9 +13,13 @@
 //   per element: u32 linkListSize, then linkListSize bytes of upper levels
 //
 // Reading validates every byte that matters (sizes, counts, ids, levels,
-// vector values) in a first pass over the input that allocates nothing from
-// the ChunkMemory (HnswlibGraphBytes' constructor); only then is the graph
-// created and filled (load).
+// vector values). The header and the link lists after the records are
+// checked whole before anything is allocated from the ChunkMemory; the
+// level-0 records, the bulk of the bytes, are then checked one by one: all
+// of them before anything is allocated for bytes already in memory
+// (HnswlibGraphBytes), or each just before it is appended when they stream
+// from a ByteSource (read_hnswlib_graph), where a bad one destroys the
+// half-built graph. So a snapshot in pieces is never joined in memory.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -242,27 +246,36 @@ void check_header(const SavedHeader& h, const GraphParams& params, const GraphLa
                 std::to_string(kMaxSnapshotLevel) + "]");
 }
 
-// Walks the link list sizes after the records: returns each element's level
-// and checks that the lists end exactly at the end of the bytes.
-std::vector<std::uint8_t> read_levels(const char* data, std::size_t size, const SavedHeader& h,
+// The link lists after the level-0 records, copied out of the source: for
+// each element a u32 byte count, then that many bytes of upper-level lists.
+// `at` is where they start in the graph bytes (for messages).
+struct LinkLists {
+    std::vector<char> bytes;
+    std::size_t at;
+};
+
+// Walks the link list sizes: returns each element's level and checks that
+// the lists end exactly at the end of the bytes.
+std::vector<std::uint8_t> read_levels(const LinkLists& links, std::size_t size, const SavedHeader& h,
                                       const GraphLayout& layout) {
     const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
     std::vector<std::uint8_t> levels(count);
-    std::size_t at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    std::size_t at = links.at;  // offsets are in the graph bytes, for messages
     for (std::uint32_t id = 0; id < count; id++) {
         if (size - at < 4)
             corrupt("truncated: link list size of element " + std::to_string(id) + " at byte " +
                     std::to_string(at) + " is past the end (" + std::to_string(size) + " bytes)");
-        const std::uint32_t list_bytes = load<std::uint32_t>(data, at);
+        const std::uint32_t list_bytes = load<std::uint32_t>(links.bytes.data(), at - links.at);
         if (list_bytes % layout.upper_level_bytes != 0)
             corrupt("link list size " + std::to_string(list_bytes) + " of element " + std::to_string(id) +
                     " at byte " + std::to_string(at) + " is not a multiple of " +
                     std::to_string(layout.upper_level_bytes) + " (bytes per upper level)");
+        // Above the max level only if deleted (checked with its record).
         const std::size_t level = list_bytes / layout.upper_level_bytes;
-        if (level > static_cast<std::size_t>(h.max_level))
+        if (level > static_cast<std::size_t>(kMaxSnapshotLevel))
             corrupt("element " + std::to_string(id) + " has level " + std::to_string(level) +
-                    " (link list size at byte " + std::to_string(at) + ") above the graph's maxlevel " +
-                    std::to_string(h.max_level));
+                    " (link list size at byte " + std::to_string(at) + ") above the limit of " +
+                    std::to_string(kMaxSnapshotLevel));
         at += 4;
         if (size - at < list_bytes)
             corrupt("truncated: upper levels of element " + std::to_string(id) + " at byte " +
@@ -281,12 +294,12 @@ std::vector<std::uint8_t> read_levels(const char* data, std::size_t size, const 
     return levels;
 }
 
-// Checks one neighbour list: its count (the u32 at `at`) against `max_count`
-// with `flag_mask` bits allowed above it, and each id against the element
-// count and, for upper levels, the neighbour's own level.
-void check_neighbours(const char* data, std::size_t at, std::uint32_t id, int level, std::size_t max_count,
+// Checks one neighbour list at `list` (found at byte `at`): its count
+// against `max_count` with `flag_mask` bits allowed above it, and each id
+// against the element count and, for upper levels, the neighbour's own level.
+void check_neighbours(const char* list, std::size_t at, std::uint32_t id, int level, std::size_t max_count,
                       std::uint32_t flag_mask, const std::vector<std::uint8_t>& levels) {
-    const std::uint32_t head = load<std::uint32_t>(data, at);
+    const std::uint32_t head = load<std::uint32_t>(list, 0);
     const std::string where = "element " + std::to_string(id) + " level " + std::to_string(level);
     if ((head & ~kCountMask & ~flag_mask) != 0)
         corrupt("unknown flag bits " + hex32(head & ~kCountMask) + " in the neighbour count of " + where +
@@ -296,47 +309,82 @@ void check_neighbours(const char* data, std::size_t at, std::uint32_t id, int le
         corrupt("neighbour count " + std::to_string(n) + " of " + where + " at byte " + std::to_string(at) +
                 " exceeds the maximum " + std::to_string(max_count));
     for (std::uint32_t i = 0; i < n; i++) {
-        const std::size_t id_at = at + 4 + 4 * std::size_t{i};
-        const std::uint32_t neighbour = load<std::uint32_t>(data, id_at);
+        const std::size_t id_at = 4 + 4 * std::size_t{i};
+        const std::uint32_t neighbour = load<std::uint32_t>(list, id_at);
         if (neighbour >= levels.size())
             corrupt("neighbour id " + std::to_string(neighbour) + " of " + where + " at byte " +
-                    std::to_string(id_at) + " is not below the element count " + std::to_string(levels.size()));
+                    std::to_string(at + id_at) + " is not below the element count " + std::to_string(levels.size()));
         if (levels[neighbour] < level)
             corrupt("neighbour " + std::to_string(neighbour) + " of " + where + " at byte " +
-                    std::to_string(id_at) + " has only level " + std::to_string(levels[neighbour]));
+                    std::to_string(at + id_at) + " has only level " + std::to_string(levels[neighbour]));
     }
 }
 
-// Checks a stored vector: finite components, and unit length under Cosine.
-void check_vector(const char* data, std::size_t at, std::uint32_t id, const GraphParams& params) {
-    double norm2 = 0;
+// Checks a stored vector at `values` (found at byte `at`): finite
+// components, and unit length under Cosine. The common case, all sound, is a
+// loop the compiler vectorises: an IEEE float is finite unless its exponent
+// bits are all ones; the slow loop only finds the culprit for the message.
+void check_vector(const char* values, std::size_t at, std::uint32_t id, const GraphParams& params) {
+    std::uint32_t not_finite = 0;
     for (std::uint32_t j = 0; j < params.dimension; j++) {
-        const float v = load<float>(data, at + 4 * std::size_t{j});
-        if (!std::isfinite(v))
-            corrupt("component " + std::to_string(j) + " of element " + std::to_string(id) + "'s vector at byte " +
-                    std::to_string(at + 4 * std::size_t{j}) + " is not finite");
-        norm2 += double(v) * v;
+        const std::uint32_t bits = load<std::uint32_t>(values, 4 * std::size_t{j});
+        not_finite |= static_cast<std::uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
     }
-    if (params.metric == Metric::Cosine && !(std::fabs(norm2 - 1.0) <= kUnitNormTolerance))
+    if (not_finite != 0) {
+        for (std::uint32_t j = 0; j < params.dimension; j++)
+            if (!std::isfinite(load<float>(values, 4 * std::size_t{j})))
+                corrupt("component " + std::to_string(j) + " of element " + std::to_string(id) +
+                        "'s vector at byte " + std::to_string(at + 4 * std::size_t{j}) + " is not finite");
+    }
+    if (params.metric != Metric::Cosine) return;
+    // Four partial sums, so the additions do not wait on each other.
+    double sums[4] = {0, 0, 0, 0};
+    std::uint32_t j = 0;
+    for (; j + 4 <= params.dimension; j += 4)
+        for (int k = 0; k < 4; k++) {
+            const double v = load<float>(values, 4 * std::size_t{j + k});
+            sums[k] += v * v;
+        }
+    for (; j < params.dimension; j++) {
+        const double v = load<float>(values, 4 * std::size_t{j});
+        sums[0] += v * v;
+    }
+    const double norm2 = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+    if (!(std::fabs(norm2 - 1.0) <= kUnitNormTolerance))
         corrupt("element " + std::to_string(id) + "'s vector at byte " + std::to_string(at) +
                 " has squared norm " + std::to_string(norm2) + ", but a cosine graph stores unit vectors");
 }
 
-// Checks every record and upper-level list (all ids, counts, levels, values).
-void check_elements(const char* data, const SavedHeader& h, const GraphParams& params,
-                    const GraphLayout& layout, const std::vector<std::uint8_t>& levels) {
+// Checks every upper-level list (ids, counts, levels); read_levels has
+// checked their sizes.
+void check_upper_lists(const LinkLists& links, const SavedHeader& h, const GraphParams& params,
+                       const GraphLayout& layout, const std::vector<std::uint8_t>& levels) {
     const std::uint32_t count = static_cast<std::uint32_t>(h.element_count);
-    std::size_t links_at = kHeaderBytes + std::size_t{count} * layout.record_bytes;
+    std::size_t at = links.at;
     for (std::uint32_t id = 0; id < count; id++) {
-        const std::size_t record_at = kHeaderBytes + std::size_t{id} * layout.record_bytes;
-        check_neighbours(data, record_at, id, 0, layout.max_m0, kDeletedFlag, levels);
-        check_vector(data, record_at + layout.data_offset, id, params);
-        links_at += 4;
+        at += 4;
         for (int level = 1; level <= levels[id]; level++) {
-            check_neighbours(data, links_at, id, level, params.m, 0, levels);
-            links_at += layout.upper_level_bytes;
+            check_neighbours(links.bytes.data() + (at - links.at), at, id, level, params.m, 0, levels);
+            at += layout.upper_level_bytes;
         }
     }
+}
+
+// Checks a level-0 record at `record` (found at byte `at`): its list, its
+// vector, and its level against the graph's max level. Only a deleted
+// element may be above it: when VACUUM deletes the elements of the top
+// level, the entry point moves down to the highest live element, and their
+// upper lists are never searched again. `links_at` is where its link list
+// size is (for the message).
+void check_record(const char* record, std::size_t at, std::uint32_t id, const GraphParams& params,
+                  const GraphLayout& layout, const std::vector<std::uint8_t>& levels, const SavedHeader& h,
+                  std::size_t links_at) {
+    check_neighbours(record, at, id, 0, layout.max_m0, kDeletedFlag, levels);
+    check_vector(record + layout.data_offset, at + layout.data_offset, id, params);
+    if (levels[id] > h.max_level && !(load<std::uint32_t>(record, 0) & kDeletedFlag))
+        corrupt("element " + std::to_string(id) + " has level " + std::to_string(levels[id]) +
+                " (link list size at byte " + std::to_string(links_at) + ") above the graph's maxlevel " +
+                std::to_string(h.max_level) + ", and it is not deleted");
 }
 
 // Writes hnswlib's fixed-size header for `count` elements.
@@ -374,6 +422,51 @@ const char* rewritten_record(const char* record, const GraphLayout& layout, cons
     std::memcpy(buffer.data(), &head, sizeof head);
     std::memcpy(buffer.data() + layout.label_offset, &rewrite.label, sizeof rewrite.label);
     return buffer.data();
+}
+
+// The header and link lists of graph bytes starting at `start` of `in`,
+// checked: everything but the level-0 records.
+struct CheckedPrologue {
+    SavedHeader header;
+    std::uint32_t count = 0;
+    LinkLists links;
+    std::vector<std::uint8_t> levels;
+};
+
+CheckedPrologue check_prologue(ByteSource& in, std::size_t start, const GraphParams& params,
+                               const GraphLayout& layout) {
+    if (params.dimension < 1 || params.dimension > kMaxDimension || params.m < kMinM || params.m > kMaxM)
+        throw Error(ErrorKind::InvalidParameter, "hnswlib graph: dimension or m outside the engine's limits");
+    if (start > in.size()) throw Error(ErrorKind::Internal, "hnswlib graph: starts past the end of its bytes");
+    const std::size_t size = in.size() - start;
+    char header_bytes[kHeaderBytes];
+    read_source(in, start, header_bytes, std::min(size, kHeaderBytes));
+    CheckedPrologue p;
+    p.header = read_header(header_bytes, size);
+    check_header(p.header, params, layout, size);
+
+    // Everything below is bounded by `size`: the count was checked against
+    // it. The link lists after the records are small next to the records:
+    // copy them out and check them whole before anything is allocated.
+    p.count = static_cast<std::uint32_t>(p.header.element_count);
+    p.links.at = kHeaderBytes + std::size_t{p.count} * layout.record_bytes;
+    if (p.count == 0) {
+        if (size != kHeaderBytes)
+            corrupt(std::to_string(size - kHeaderBytes) + " bytes of trailing garbage at byte " +
+                    std::to_string(kHeaderBytes) + ", after the header of an empty graph");
+        return p;
+    }
+    // Never copy more than the lists of `count` elements can be (the rest
+    // could only be garbage, and a lying count could leave it huge).
+    const std::size_t most = std::size_t{p.count} * (4 + std::size_t{kMaxSnapshotLevel} * layout.upper_level_bytes);
+    if (size - p.links.at > most)
+        corrupt(std::to_string(size - p.links.at) + " bytes of link lists at byte " + std::to_string(p.links.at) +
+                ", more than " + std::to_string(p.count) + " elements can have (" + std::to_string(most) + ")");
+    p.links.bytes.resize(size - p.links.at);
+    read_source(in, start + p.links.at, p.links.bytes.data(), p.links.bytes.size());
+    p.levels = read_levels(p.links, size, p.header, layout);
+    check_upper_lists(p.links, p.header, params, layout, p.levels);
+    return p;
 }
 
 }  // namespace
@@ -431,24 +524,19 @@ void write_empty_hnswlib_graph(const GraphParams& params, ByteSink& out) {
 
 HnswlibGraphBytes::HnswlibGraphBytes(const char* data, std::size_t size, const GraphParams& params)
     : data_(data), size_(size), params_(params) {
-    if (params.dimension < 1 || params.dimension > kMaxDimension || params.m < kMinM || params.m > kMaxM)
-        throw Error(ErrorKind::InvalidParameter, "hnswlib graph: dimension or m outside the engine's limits");
     const GraphLayout layout(params);
-    const SavedHeader header = read_header(data, size);
-    check_header(header, params, layout, size);
-
-    // Everything below is bounded by `size`: the count was checked against it.
-    count_ = static_cast<std::uint32_t>(header.element_count);
-    if (count_ == 0) {
-        if (size != kHeaderBytes)
-            corrupt(std::to_string(size - kHeaderBytes) + " bytes of trailing garbage at byte " +
-                    std::to_string(kHeaderBytes) + ", after the header of an empty graph");
-    } else {
-        levels_ = read_levels(data, size, header, layout);
-        check_elements(data, header, params, layout, levels_);
+    MemorySource in(data, size);
+    CheckedPrologue p = check_prologue(in, 0, params, layout);
+    std::size_t links_at = p.links.at;
+    for (std::uint32_t id = 0; id < p.count; id++) {
+        const std::size_t at = kHeaderBytes + std::size_t{id} * layout.record_bytes;
+        check_record(data + at, at, id, params, layout, p.levels, p.header, links_at);
+        links_at += 4 + p.levels[id] * layout.upper_level_bytes;
     }
-    entry_point_ = header.entry_point;
-    max_level_ = header.max_level;
+    count_ = p.count;
+    levels_ = std::move(p.levels);
+    entry_point_ = p.header.entry_point;
+    max_level_ = p.header.max_level;
     record_bytes_ = layout.record_bytes;
     label_offset_ = layout.label_offset;
     data_offset_ = layout.data_offset;
@@ -493,9 +581,59 @@ ChunkHandle HnswlibGraphBytes::load(ChunkMemory& memory, const ElementRewrite* r
     return handle;
 }
 
+void read_source(ByteSource& in, std::size_t offset, void* out, std::size_t length) {
+    char* to = static_cast<char*>(out);
+    while (length > 0) {
+        const std::size_t n = std::min(length, kMaxSourceView);
+        std::memcpy(to, in.view(offset, n), n);
+        to += n, offset += n, length -= n;
+    }
+}
+
 ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphParams& params,
                                ChunkMemory& memory) {
-    return HnswlibGraphBytes(data, size, params).load(memory);
+    MemorySource in(data, size);
+    return read_hnswlib_graph(in, 0, params, memory);
+}
+
+ChunkHandle read_hnswlib_graph(ByteSource& in, std::size_t start, const GraphParams& params,
+                               ChunkMemory& memory) {
+    const GraphLayout layout(params);
+    CheckedPrologue p = check_prologue(in, start, params, layout);
+
+    // Build the graph, streaming the records in: each is checked in its view
+    // before it is appended; a bad one gives the half-built graph back.
+    const ChunkHandle handle = HnswGraph::create(memory, params);
+    UnsharedGraphLocks locks;
+    HnswGraph graph(memory, locks, handle);
+    DestroyUnlessKept guard(graph);
+    check_engine_layout(graph, layout);
+    graph.reserve(p.count);
+    const std::uint32_t records_per_view =
+        static_cast<std::uint32_t>(std::max<std::size_t>(1, kMaxSourceView / layout.record_bytes));
+    std::size_t upper_at = 0;  // in p.links.bytes
+    for (std::uint32_t first = 0; first < p.count;) {
+        const std::uint32_t n = std::min(records_per_view, p.count - first);
+        const std::size_t at = kHeaderBytes + std::size_t{first} * layout.record_bytes;
+        const char* view = in.view(start + at, std::size_t{n} * layout.record_bytes);
+        for (std::uint32_t i = 0; i < n; i++) {
+            const std::uint32_t id = first + i;
+            const char* record = view + std::size_t{i} * layout.record_bytes;
+            check_record(record, at + std::size_t{i} * layout.record_bytes, id, params, layout, p.levels, p.header,
+                         p.links.at + upper_at);
+            upper_at += 4;
+            const char* upper = p.levels[id] > 0 ? p.links.bytes.data() + upper_at : nullptr;
+            const std::uint32_t appended = graph.append_raw(record, p.levels[id], upper);
+            if (appended != id)
+                throw Error(ErrorKind::Internal, "hnswlib graph: element " + std::to_string(id) +
+                                                     " was appended as id " + std::to_string(appended));
+            upper_at += p.levels[id] * layout.upper_level_bytes;
+        }
+        first += n;
+    }
+    if (p.count != 0) graph.set_entry_point(p.header.entry_point, p.header.max_level);
+    guard.keep();
+    return handle;
 }
 
 }  // namespace lhv

@@ -45,6 +45,38 @@ public:
     std::string bytes;
 };
 
+// Where the bytes to decode come from, so that a large snapshot can be
+// decoded from its pieces (in PostgreSQL, slices of its bytea parts in TOAST)
+// without ever being joined in one buffer. The decoder asks for views of at
+// most kMaxSourceView bytes, almost always at increasing offsets.
+constexpr std::size_t kMaxSourceView = 1u << 20;
+
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    // The number of bytes.
+    virtual std::size_t size() const = 0;
+    // The bytes [offset, offset + length) at an address that stays valid
+    // until the next call; the caller keeps offset + length <= size() and
+    // length <= kMaxSourceView. May throw (a failed read).
+    virtual const char* view(std::size_t offset, std::size_t length) = 0;
+};
+
+// Bytes already in memory.
+class MemorySource final : public ByteSource {
+public:
+    MemorySource(const char* data, std::size_t size) : data_(data), size_(size) {}
+    std::size_t size() const override { return size_; }
+    const char* view(std::size_t offset, std::size_t) override { return data_ + offset; }
+
+private:
+    const char* data_;
+    std::size_t size_;
+};
+
+// Copies the bytes [offset, offset + length) of `in` into `out`, in views.
+void read_source(ByteSource& in, std::size_t offset, void* out, std::size_t length);
+
 // One element as an export writes it or an import loads it: its label and
 // whether it is marked deleted, in place of what the graph or the bytes say.
 struct ElementRewrite {
@@ -102,6 +134,11 @@ private:
 // them in `memory`. Returns the header handle. Throws CorruptSnapshot.
 ChunkHandle read_hnswlib_graph(const char* data, std::size_t size, const GraphParams& params,
                                ChunkMemory& memory);
+// The same for graph bytes that start at byte `start` of `in` and run to its
+// end. Only the header and the link lists after the records are copied out
+// of the source; each level-0 record goes from its view into the graph.
+ChunkHandle read_hnswlib_graph(ByteSource& in, std::size_t start, const GraphParams& params,
+                               ChunkMemory& memory);
 
 // An entry of an envelope's "labels": graph label -> id.
 struct Lhv1Label {
@@ -149,5 +186,7 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
 // Parses everything and loads the graph into `memory`. Throws CorruptSnapshot.
 ChunkHandle decode_lhv1(const char* data, std::size_t size, ChunkMemory& memory,
                         Lhv1Envelope* envelope);
+// The same, reading the snapshot from `in` in pieces (see ByteSource).
+ChunkHandle decode_lhv1(ByteSource& in, ChunkMemory& memory, Lhv1Envelope* envelope);
 
 }  // namespace lhv

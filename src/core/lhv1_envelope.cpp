@@ -12,6 +12,7 @@
 //
 // "labels" and "vectors" can hold hundreds of thousands of entries: they are
 // written as text directly rather than through a JSON tree.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -405,7 +406,12 @@ void encode_lhv1(const Lhv1Envelope& envelope, const HnswGraph& graph, ByteSink&
     write_hnswlib_graph(graph, out);
 }
 
-Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_t* graph_offset) {
+namespace {
+
+// The envelope's length from the preamble at `data`, checked against the
+// `size` bytes of the whole snapshot (of which the preamble may be all that
+// `data` holds).
+std::uint32_t envelope_length(const char* data, std::size_t size) {
     if (size == 0) corrupt("empty (0 bytes)");
     if (size < kPreambleBytes)
         corrupt(std::to_string(size) + " bytes, shorter than the " + std::to_string(kPreambleBytes) +
@@ -419,7 +425,13 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
     if (length > size - kPreambleBytes)
         corrupt("envelope length " + std::to_string(length) + " at byte 4 runs past the end: only " +
                 std::to_string(size - kPreambleBytes) + " bytes follow the header");
+    return length;
+}
 
+}  // namespace
+
+Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_t* graph_offset) {
+    const std::uint32_t length = envelope_length(data, size);
     const Json json = parse_envelope_json(data + kPreambleBytes, length);
     if (!json.is_object()) corrupt(std::string("envelope has JSON type ") + json.type_name() + ", expected object");
 
@@ -464,11 +476,24 @@ Lhv1Envelope decode_lhv1_envelope(const char* data, std::size_t size, std::size_
 }
 
 ChunkHandle decode_lhv1(const char* data, std::size_t size, ChunkMemory& memory, Lhv1Envelope* envelope) {
+    MemorySource in(data, size);
+    return decode_lhv1(in, memory, envelope);
+}
+
+ChunkHandle decode_lhv1(ByteSource& in, ChunkMemory& memory, Lhv1Envelope* envelope) {
+    // The preamble and the envelope are small: copy them out and parse them
+    // as above; the graph bytes stay in the source.
+    char preamble[kPreambleBytes] = {};
+    read_source(in, 0, preamble, std::min(in.size(), kPreambleBytes));
+    const std::uint32_t length = envelope_length(preamble, in.size());
+    std::string head(preamble, kPreambleBytes);
+    head.resize(kPreambleBytes + length);
+    read_source(in, kPreambleBytes, &head[kPreambleBytes], head.size() - kPreambleBytes);
     std::size_t graph_offset = 0;
-    Lhv1Envelope parsed = decode_lhv1_envelope(data, size, &graph_offset);
+    Lhv1Envelope parsed = decode_lhv1_envelope(head.data(), head.size(), &graph_offset);
     ChunkHandle handle = kInvalidChunk;
     try {
-        handle = read_hnswlib_graph(data + graph_offset, size - graph_offset, parsed.params, memory);
+        handle = read_hnswlib_graph(in, graph_offset, parsed.params, memory);
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::CorruptSnapshot) throw;
         corrupt("graph bytes (from byte " + std::to_string(graph_offset) + "; offsets below are relative): " +

@@ -80,10 +80,14 @@
 
 // ---- Storage ----
 
-// lhv's catalog table of snapshots (in the extension's schema), and the
-// largest bytea part of one snapshot (well under the 1 GB field limit).
+// lhv's catalog table of snapshots (in the extension's schema).
 #define LHV_SNAPSHOT_TABLE "lhv_snapshot"
-#define LHV_SNAPSHOT_PART_BYTES (64 * 1024 * 1024)
+// lhv.snapshot_part_size (kB): the largest bytea part of one snapshot (well
+// under the 1 GB field limit). A developer option: small parts let the tests
+// cover snapshots of many parts without writing hundreds of megabytes.
+#define LHV_SNAPSHOT_PART_SIZE_DEFAULT (64 * 1024)
+#define LHV_SNAPSHOT_PART_SIZE_MIN 8
+#define LHV_SNAPSHOT_PART_SIZE_MAX (512 * 1024)
 
 // lhv.snapshot_threshold: log written since the last snapshot (MB) that
 // makes the snapshot worker write a new one.
@@ -94,6 +98,8 @@
 #define LHV_SNAPSHOT_NAPTIME_DEFAULT 10
 #define LHV_SNAPSHOT_NAPTIME_MIN 1
 #define LHV_SNAPSHOT_NAPTIME_MAX 3600
+// lhv.preload: load every graph when the server starts (storage/preload.h).
+#define LHV_PRELOAD_DEFAULT true
 
 // ---- Developer settings, for tests (superuser only, not in the sample
 // configuration) ----
@@ -115,3 +121,5 @@ extern int lhv_max_shared_memory_mb;
 extern int lhv_max_indexes;
 extern int lhv_snapshot_threshold_mb;
 extern int lhv_snapshot_naptime_s;
+extern bool lhv_preload;
+extern int lhv_snapshot_part_size_kb;

@@ -17,6 +17,7 @@ void _PG_init(void);
 #include "shmem/lifecycle.h"
 #include "lhv_config.h"
 #include "shmem/shmem.h"
+#include "storage/preload.h"
 #include "storage/snapshot_worker.h"
 
 int lhv_shared_memory_reserved_mb = LHV_SHARED_MEMORY_RESERVED_DEFAULT;
@@ -26,6 +27,8 @@ int lhv_snapshot_threshold_mb = LHV_SNAPSHOT_THRESHOLD_DEFAULT;
 int lhv_snapshot_naptime_s = LHV_SNAPSHOT_NAPTIME_DEFAULT;
 int lhv_debug_records_per_chunk = 0;
 int lhv_debug_fail_shared_allocation = 0;
+bool lhv_preload = LHV_PRELOAD_DEFAULT;
+int lhv_snapshot_part_size_kb = LHV_SNAPSHOT_PART_SIZE_DEFAULT;
 
 // Defines the GUCs, reserves the lhv. prefix and checks the GUCs agree.
 static void define_gucs() {
@@ -71,6 +74,19 @@ static void define_gucs() {
         "It raises an ERROR inside the DSA code, as a full /dev/shm would. 0 never fails. For tests.",
         &lhv_debug_fail_shared_allocation, 0, 0, LHV_DEBUG_FAIL_SHARED_ALLOCATION_MAX, PGC_SUSET,
         GUC_NOT_IN_SAMPLE, nullptr, lhv::pg::arm_allocation_failure, nullptr);
+    DefineCustomIntVariable(
+        "lhv.snapshot_part_size",
+        "Largest bytea part of an lhv snapshot row (developer option).",
+        "Snapshots are stored as rows of at most this many bytes; small parts exercise snapshots of many "
+        "parts in tests.",
+        &lhv_snapshot_part_size_kb, LHV_SNAPSHOT_PART_SIZE_DEFAULT, LHV_SNAPSHOT_PART_SIZE_MIN,
+        LHV_SNAPSHOT_PART_SIZE_MAX, PGC_SUSET, GUC_UNIT_KB | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "lhv.preload",
+        "Loads the graph of every lhv index into shared memory when the server starts.",
+        "A background worker loads them from their snapshots and change logs, so that first queries do not. "
+        "It does not run again after a crash re-initialised shared memory.",
+        &lhv_preload, LHV_PRELOAD_DEFAULT, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("lhv");
 
     if (lhv_max_shared_memory_mb < lhv_shared_memory_reserved_mb)
@@ -96,4 +112,5 @@ void _PG_init(void) {
     lhv_view_cache_init();
     lhv_lifecycle_init();
     lhv_snapshot_worker_register();
+    lhv_preload_register();
 }

@@ -39,6 +39,8 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'lhv'
 restart_after_crash = on
 max_connections = 20
+# This test is about the load at first access (016_preload.pl covers preloading).
+lhv.preload = off
 });
 $node->start;
 

@@ -30,6 +30,8 @@ $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'lhv'
 max_connections = 30
+# The restart below tests loads at first access, under concurrent clients.
+lhv.preload = off
 enable_seqscan = off
 enable_bitmapscan = off
 log_lock_waits = off

@@ -38,6 +38,9 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'lhv'
 restart_after_crash = on
 max_connections = 20
+# Loads at first access, where a query sees their WARNINGs and can cancel
+# them (016_preload.pl covers preloading).
+lhv.preload = off
 lhv.snapshot_naptime = 1
 lhv.snapshot_threshold = 1MB
 });

@@ -245,6 +245,11 @@ void assembler_feed(Assembler* a, const char* bytes, size_t n)
 
 uint64 lhv_log_append_insert(Relation index, uint64 label, const float* vector, int dimension)
 {
+#ifdef LHV_BENCH_WITHOUT_INSERT_LOG
+    // Only bench/insert_ab.sh builds this, to measure what the log costs an
+    // INSERT in one run: nothing is logged, so nothing added survives a restart.
+    return 0;
+#endif
     LhvLogEntryHeader header = {uint32(LhvLogKind::Insert), uint32(dimension), label};
     EntryBytes entry = {reinterpret_cast<const char*>(&header), sizeof(header),
                         reinterpret_cast<const char*>(vector), size_t(dimension) * sizeof(float)};

@@ -24,6 +24,7 @@ extern "C" {
 #include "storage/change_log.h"
 #include "storage/graph_loader.h"
 #include "storage/metapage.h"
+#include "storage/snapshot_source.h"
 #include "storage/snapshot_store.h"
 
 using lhv::pg::GraphSource;
@@ -133,20 +134,23 @@ void replay_visit(const LhvLogEntry* e, void* arg)
     });
 }
 
-// Decodes a snapshot into a new graph; InvalidDsaPointer (with a WARNING)
-// if it is unusable.
-dsa_pointer decode_snapshot(Relation index, const LhvMetaPageData& meta, const char* data, Size size)
+// Decodes a snapshot into a new graph, reading its parts slice by slice;
+// InvalidDsaPointer (with a WARNING) if it is unusable.
+dsa_pointer decode_snapshot(Relation index, const LhvMetaPageData& meta, const LhvSnapshotRef& snapshot)
 {
     char message[512];
     message[0] = '\0';
+    char* buffer = static_cast<char*>(palloc(lhv::kMaxSourceView));
+    BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
     dsa_pointer header = lhv::pg::lhv_guard([&]() -> dsa_pointer {
         lhv::pg::DsaChunkMemory& memory = lhv::pg::dsa_memory();
+        lhv::pg::SnapshotSource source(snapshot, buffer, strategy);
         lhv::Lhv1Envelope envelope;
         lhv::ChunkHandle handle = lhv::kInvalidChunk;
         try {
-            handle = lhv::decode_lhv1(data, size, memory, &envelope);
+            handle = lhv::decode_lhv1(source, memory, &envelope);
         } catch (const lhv::pg::PgError&) {
-            throw;  // out of shared memory and the like: not the snapshot's fault
+            throw;  // out of shared memory, a TOAST read that failed: not the bytes' fault
         } catch (const lhv::Error& error) {
             if (error.kind() == lhv::ErrorKind::OutOfMemory)
                 throw;
@@ -163,6 +167,8 @@ dsa_pointer decode_snapshot(Relation index, const LhvMetaPageData& meta, const c
         }
         return dsa_pointer(handle);
     });
+    FreeAccessStrategy(strategy);
+    pfree(buffer);
     if (!DsaPointerIsValid(header))
         ereport(WARNING, (errcode(ERRCODE_DATA_CORRUPTED),
                           errmsg("lhv: the snapshot of index \"%s\" is unusable: %s",
@@ -184,17 +190,18 @@ bool lhv_graph_load(Relation index, const RegistryEntry& claimed)
         GraphSource source = GraphSource::Log;
         uint64 from = meta.log_start;
         if (!unsaved) {
-            uint64 position = 0;
-            Size size = 0;
-            char* data = lhv_snapshot_fetch(meta.log_id, &position, &size);
-            if (data != NULL) {
+            LhvSnapshotRef snapshot;
+            if (lhv_snapshot_find(meta.log_id, &snapshot)) {
+                uint64 position = snapshot.position;
                 dsa_pointer header = InvalidDsaPointer;
                 if (position < meta.log_start || position > meta.log_end)
                     ereport(WARNING, (errmsg("lhv: the snapshot of index \"%s\" does not fit its log",
                                              RelationGetRelationName(index))));
                 else
-                    header = decode_snapshot(index, meta, data, size);
-                pfree(data);
+                    header = decode_snapshot(index, meta, snapshot);
+                for (int i = 0; i < snapshot.count; i++)
+                    pfree(snapshot.parts[i]);
+                pfree(snapshot.parts);
                 if (DsaPointerIsValid(header)) {
                     lhv::pg::lhv_guard([&] {
                         if (!lhv::pg::registry_update(r.entry, header, 0, SlotState::Loading))

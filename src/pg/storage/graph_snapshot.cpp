@@ -14,6 +14,7 @@ extern "C" {
 #include "am/lhv_am.h"
 #include "core/lhv1_codec.h"
 #include "guard.h"
+#include "lhv_config.h"
 #include "storage/change_log.h"
 #include "storage/graph_snapshot.h"
 #include "storage/metapage.h"
@@ -21,7 +22,7 @@ extern "C" {
 
 namespace {
 
-// Encoded bytes straight into bytea parts of at most LHV_SNAPSHOT_PART_BYTES,
+// Encoded bytes straight into bytea parts of at most lhv.snapshot_part_size,
 // palloc'd in the current context: the parts are the rows' values, so the
 // snapshot is copied once on its way to the table (fresh memory costs page
 // faults, which are the dearest part of a snapshot write).
@@ -31,9 +32,9 @@ public:
     {
         const char* from = static_cast<const char*>(bytes);
         while (n > 0) {
-            if (count_ == 0 || used_ == Size(LHV_SNAPSHOT_PART_BYTES))
+            if (count_ == 0 || used_ == part_bytes_)
                 add_part();
-            Size k = Min(n, Size(LHV_SNAPSHOT_PART_BYTES) - used_);
+            Size k = Min(n, part_bytes_ - used_);
             memcpy(VARDATA(parts_[count_ - 1]) + used_, from, k);
             used_ += k, from += k, n -= k;
             total_ += k;
@@ -54,14 +55,15 @@ private:
             });
             capacity_ = capacity;
         }
-        parts_[count_++] = lhv::pg::pg_call([] {
-            return static_cast<bytea*>(MemoryContextAllocHuge(CurrentMemoryContext,
-                                                              VARHDRSZ + LHV_SNAPSHOT_PART_BYTES));
+        Size bytes = part_bytes_;
+        parts_[count_++] = lhv::pg::pg_call([bytes] {
+            return static_cast<bytea*>(MemoryContextAllocHuge(CurrentMemoryContext, VARHDRSZ + bytes));
         });
         SET_VARSIZE(parts_[count_ - 1], VARHDRSZ);
         used_ = 0;
     }
 
+    const Size part_bytes_ = Size(lhv_snapshot_part_size_kb) * 1024;
     bytea** parts_ = nullptr;
     int count_ = 0;
     int capacity_ = 0;

@@ -15,6 +15,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -186,11 +187,11 @@ void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const Lh
     spi_end(session);
 }
 
-char* lhv_snapshot_fetch(uint64 log_id, uint64* position, Size* size)
+bool lhv_snapshot_find(uint64 log_id, LhvSnapshotRef* ref)
 {
     SnapshotTable table = find_table();
     if (!OidIsValid(table.relid))
-        return NULL;
+        return false;
     MemoryContext caller = CurrentMemoryContext;
     SpiSession session = spi_begin(table);
     char* sql = psprintf("SELECT part, parts, position, data FROM %s WHERE log_id = $1 AND snapshot_no = "
@@ -200,40 +201,49 @@ char* lhv_snapshot_fetch(uint64 log_id, uint64* position, Size* size)
     Datum values[1] = {Int64GetDatum(int64(log_id))};
     spi_select_latest(sql, 1, types, values);
 
-    char* result = NULL;
+    bool found = false;
     uint64 rows = SPI_processed;
     if (rows > 0) {
         TupleDesc desc = SPI_tuptable->tupdesc;
         bool isnull;
         int parts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], desc, 2, &isnull));
-        *position = uint64(DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], desc, 3, &isnull)));
         bool complete = uint64(parts) == rows;
-        Size total = 0;
-        for (uint64 i = 0; complete && i < rows; i++) {
-            int part = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull));
-            complete = part == int(i);
-            total += toast_raw_datum_size(SPI_getbinval(SPI_tuptable->vals[i], desc, 4, &isnull)) - VARHDRSZ;
-        }
+        for (uint64 i = 0; complete && i < rows; i++)
+            complete = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull)) == int(i);
         if (!complete) {
             ereport(WARNING, (errmsg("lhv: the newest snapshot of log %llu has missing parts",
                                      (unsigned long long)log_id)));
         } else {
-            result = static_cast<char*>(MemoryContextAllocHuge(caller, Max(total, Size(1))));
-            Size offset = 0;
+            MemoryContext old = MemoryContextSwitchTo(caller);
+            ref->position = uint64(DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], desc, 3, &isnull)));
+            ref->count = int(rows);
+            ref->parts = static_cast<struct varlena**>(palloc(sizeof(struct varlena*) * rows));
+            ref->total = 0;
             for (uint64 i = 0; i < rows; i++) {
-                Datum datum = SPI_getbinval(SPI_tuptable->vals[i], desc, 4, &isnull);
-                bytea* bytes = DatumGetByteaPP(datum);
-                Size n = VARSIZE_ANY_EXHDR(bytes);
-                memcpy(result + offset, VARDATA_ANY(bytes), n);
-                offset += n;
-                if (static_cast<void*>(bytes) != DatumGetPointer(datum))
-                    pfree(bytes);
+                struct varlena* value =
+                    reinterpret_cast<struct varlena*>(DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], desc, 4, &isnull)));
+                bool sliceable = false;
+                if (VARATT_IS_EXTERNAL_ONDISK(value)) {
+                    struct varatt_external pointer;
+                    VARATT_EXTERNAL_GET_POINTER(pointer, value);
+                    // Uncompressed (VARATT_EXTERNAL_IS_COMPRESSED, without
+                    // its signed/unsigned comparison).
+                    sliceable = int64(VARATT_EXTERNAL_GET_EXTSIZE(pointer)) == int64(pointer.va_rawsize) - VARHDRSZ;
+                }
+                // The pointer is copied out of SPI's memory; anything else is
+                // read whole now (lhv_snapshot stores parts uncompressed and
+                // out of line, so this is only ever a small last part).
+                ref->parts[i] = sliceable ? reinterpret_cast<struct varlena*>(
+                                                DatumGetPointer(datumCopy(PointerGetDatum(value), false, -1)))
+                                          : pg_detoast_datum_copy(value);
+                ref->total += toast_raw_datum_size(PointerGetDatum(value)) - VARHDRSZ;
             }
-            *size = offset;
+            MemoryContextSwitchTo(old);
+            found = true;
         }
     }
     spi_end(session);
-    return result;
+    return found;
 }
 
 int64 lhv_snapshot_latest_position(uint64 log_id)

@@ -32,9 +32,22 @@ struct LhvSnapshotParts {
 // (a REINDEX commits with its new snapshot, or keeps the old one).
 void lhv_snapshot_store(Relation index, uint64 log_id, uint64 position, const LhvSnapshotParts& parts);
 
-// The newest snapshot of `log_id` this transaction sees: its bytes
-// (palloc'd in the current memory context) and position; NULL if none.
-char* lhv_snapshot_fetch(uint64 log_id, uint64* position, Size* size);
+// The newest snapshot of a log, as its parts are stored: TOAST pointers,
+// not their bytes, so that it can be decoded slice by slice
+// (snapshot_source.h) and never joined in memory. A part that is not an
+// uncompressed TOAST pointer (inline, or compressed) holds its plain bytes.
+struct LhvSnapshotRef {
+    uint64 position;        // log positions below it are in the snapshot
+    int count;
+    struct varlena** parts; // in order
+    Size total;             // bytes of all parts
+};
+
+// Finds the newest committed snapshot of `log_id` (the latest committed
+// state, not the transaction's snapshot) and fills `ref`, palloc'd in the
+// current memory context. False if there is none or it lacks parts (with a
+// WARNING). Its TOAST values stay readable until the transaction ends.
+bool lhv_snapshot_find(uint64 log_id, LhvSnapshotRef* ref);
 
 // The position of the newest snapshot of `log_id`, or -1 if none.
 int64 lhv_snapshot_latest_position(uint64 log_id);

@@ -27,6 +27,7 @@ PGDLLEXPORT void lhv_snapshot_writer_main(Datum arg);
 #include "guard.h"
 #include "lhv_config.h"
 #include "shmem/registry.h"
+#include "storage/background.h"
 #include "storage/graph_snapshot.h"
 #include "storage/snapshot_worker.h"
 
@@ -67,28 +68,7 @@ void run_writer(const WriterTask& task)
     snprintf(worker.bgw_name, BGW_MAXLEN, "lhv snapshot writer for index %u", task.index);
     snprintf(worker.bgw_type, BGW_MAXLEN, "lhv snapshot writer");
     memcpy(worker.bgw_extra, &task, sizeof(task));
-    worker.bgw_notify_pid = MyProcPid;
-
-    BackgroundWorkerHandle* handle;
-    if (!RegisterDynamicBackgroundWorker(&worker, &handle)) {
-        ereport(LOG, (errmsg("lhv: no background worker slot free for a snapshot; raise max_worker_processes")));
-        return;
-    }
-    // Not WaitForBackgroundWorkerStartup/Shutdown: during a shutdown the
-    // postmaster never starts the writer, and those would wait forever.
-    for (;;) {
-        pid_t pid;
-        BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
-        if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
-            break;
-        if (ShutdownRequestPending) {
-            TerminateBackgroundWorker(handle);
-            break;
-        }
-        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L, PG_WAIT_EXTENSION);
-        ResetLatch(MyLatch);
-    }
-    pfree(handle);
+    (void)lhv_run_worker(&worker, "a snapshot");
 }
 
 // One round: a writer for each graph due a snapshot.
