@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "exact_distance.h"
+
 namespace lhv {
 namespace kernels {
 
@@ -15,6 +17,17 @@ float inner_product_distance_avx2(const float* a, const float* b, std::size_t di
 
 float l2_squared_avx512(const float* a, const float* b, std::size_t dim) noexcept;
 float inner_product_distance_avx512(const float* a, const float* b, std::size_t dim) noexcept;
+
+// The double-precision sums of exact_distance.h (exact_distance_simd.cpp).
+double exact_squared_l2_avx2(const float* a, const float* b, std::size_t dim);
+double exact_dot_avx2(const float* a, const float* b, std::size_t dim);
+double exact_l1_avx2(const float* a, const float* b, std::size_t dim);
+ExactCosineSums exact_cosine_sums_avx2(const float* a, const float* b, std::size_t dim);
+
+double exact_squared_l2_avx512(const float* a, const float* b, std::size_t dim);
+double exact_dot_avx512(const float* a, const float* b, std::size_t dim);
+double exact_l1_avx512(const float* a, const float* b, std::size_t dim);
+ExactCosineSums exact_cosine_sums_avx512(const float* a, const float* b, std::size_t dim);
 
 }  // namespace kernels
 }  // namespace lhv

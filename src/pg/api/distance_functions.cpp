@@ -6,7 +6,8 @@
 // They compute in double precision over the exact inputs, so ORDER BY with
 // them and no index is the brute-force truth the index is measured against.
 // real[] and lhvector share the kernels, so the same vectors give the same
-// distance, to the last bit, in either type.
+// distance, to the last bit, in either type (on one CPU: the SIMD variants
+// add in different orders, see core/exact_distance.h).
 extern "C" {
 #include "postgres.h"
 
@@ -16,86 +17,20 @@ extern "C" {
 #include <cmath>
 
 #include "core/distance.h"
+#include "core/exact_distance.h"
 #include "vector_datum.h"
 
 namespace {
 
-// The executor calls these for every row an ORDER BY returns, so they are
-// hot: each sums only what its metric needs, in one pass with two
-// independent accumulators (even and odd components) per sum.
-
-double squared_l2_sum(const float* a, const float* b, int n)
+// The executor calls these for every row an ORDER BY returns, so their sums
+// run on the CPU's SIMD variant (core/exact_distance.h), still in double.
+inline const lhv::ExactKernels& sums()
 {
-    double even = 0, odd = 0;
-    int i = 0;
-    for (; i + 1 < n; i += 2) {
-        double d0 = double(a[i]) - double(b[i]);
-        double d1 = double(a[i + 1]) - double(b[i + 1]);
-        even += d0 * d0;
-        odd += d1 * d1;
-    }
-    if (i < n) {
-        double d = double(a[i]) - double(b[i]);
-        even += d * d;
-    }
-    return even + odd;
-}
-
-double dot_sum(const float* a, const float* b, int n)
-{
-    double even = 0, odd = 0;
-    int i = 0;
-    for (; i + 1 < n; i += 2) {
-        even += double(a[i]) * double(b[i]);
-        odd += double(a[i + 1]) * double(b[i + 1]);
-    }
-    if (i < n)
-        even += double(a[i]) * double(b[i]);
-    return even + odd;
-}
-
-struct CosineSums {
-    double dot, norm_a, norm_b;
-};
-
-CosineSums cosine_sums(const float* a, const float* b, int n)
-{
-    CosineSums even{0, 0, 0}, odd{0, 0, 0};
-    int i = 0;
-    for (; i + 1 < n; i += 2) {
-        double x0 = a[i], y0 = b[i];
-        double x1 = a[i + 1], y1 = b[i + 1];
-        even.dot += x0 * y0;
-        odd.dot += x1 * y1;
-        even.norm_a += x0 * x0;
-        odd.norm_a += x1 * x1;
-        even.norm_b += y0 * y0;
-        odd.norm_b += y1 * y1;
-    }
-    if (i < n) {
-        double x = a[i], y = b[i];
-        even.dot += x * y;
-        even.norm_a += x * x;
-        even.norm_b += y * y;
-    }
-    return CosineSums{even.dot + odd.dot, even.norm_a + odd.norm_a, even.norm_b + odd.norm_b};
-}
-
-double l1_sum(const float* a, const float* b, int n)
-{
-    double even = 0, odd = 0;
-    int i = 0;
-    for (; i + 1 < n; i += 2) {
-        even += std::fabs(double(a[i]) - double(b[i]));
-        odd += std::fabs(double(a[i + 1]) - double(b[i + 1]));
-    }
-    if (i < n)
-        even += std::fabs(double(a[i]) - double(b[i]));
-    return even + odd;
+    return lhv::exact_kernels();
 }
 
 // 1 - cosine similarity; a zero vector has no direction, so it is an error.
-double cosine_distance(const CosineSums& s)
+double cosine_distance(const lhv::ExactCosineSums& s)
 {
     if (s.norm_a == 0 || s.norm_b == 0)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -147,7 +82,7 @@ PG_FUNCTION_INFO_V1(lhvector_l1_distance);
 Datum lhv_l2_distance(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::RealArray);
-    double sum = squared_l2_sum(v.a.values, v.b.values, v.a.dimension);
+    double sum = sums().squared_l2(v.a.values, v.b.values, v.a.dimension);
     check_finite_if(std::isfinite(sum), v);
     PG_RETURN_FLOAT8(std::sqrt(sum));
 }
@@ -156,7 +91,7 @@ Datum lhv_l2_distance(PG_FUNCTION_ARGS)
 Datum lhv_cosine_distance(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::RealArray);
-    CosineSums s = cosine_sums(v.a.values, v.b.values, v.a.dimension);
+    lhv::ExactCosineSums s = sums().cosine_sums(v.a.values, v.b.values, v.a.dimension);
     check_finite_if(std::isfinite(s.norm_a) && std::isfinite(s.norm_b), v);
     PG_RETURN_FLOAT8(cosine_distance(s));
 }
@@ -166,7 +101,7 @@ Datum lhv_cosine_distance(PG_FUNCTION_ARGS)
 Datum lhv_negative_inner_product(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::RealArray);
-    double dot = dot_sum(v.a.values, v.b.values, v.a.dimension);
+    double dot = sums().dot(v.a.values, v.b.values, v.a.dimension);
     check_finite_if(std::isfinite(dot), v);
     PG_RETURN_FLOAT8(0.0 - dot);
 }
@@ -176,26 +111,26 @@ Datum lhv_negative_inner_product(PG_FUNCTION_ARGS)
 Datum lhvector_l2_distance(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::FloatVector);
-    PG_RETURN_FLOAT8(std::sqrt(squared_l2_sum(v.a.values, v.b.values, v.a.dimension)));
+    PG_RETURN_FLOAT8(std::sqrt(sums().squared_l2(v.a.values, v.b.values, v.a.dimension)));
 }
 
 Datum lhvector_cosine_distance(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::FloatVector);
-    PG_RETURN_FLOAT8(cosine_distance(cosine_sums(v.a.values, v.b.values, v.a.dimension)));
+    PG_RETURN_FLOAT8(cosine_distance(sums().cosine_sums(v.a.values, v.b.values, v.a.dimension)));
 }
 
 Datum lhvector_negative_inner_product(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::FloatVector);
-    PG_RETURN_FLOAT8(0.0 - dot_sum(v.a.values, v.b.values, v.a.dimension));
+    PG_RETURN_FLOAT8(0.0 - sums().dot(v.a.values, v.b.values, v.a.dimension));
 }
 
 // Sum of absolute differences (taxicab distance).
 Datum lhvector_l1_distance(PG_FUNCTION_ARGS)
 {
     VectorPair v = read_pair(fcinfo, LhvVectorFormat::FloatVector);
-    PG_RETURN_FLOAT8(l1_sum(v.a.values, v.b.values, v.a.dimension));
+    PG_RETURN_FLOAT8(sums().l1(v.a.values, v.b.values, v.a.dimension));
 }
 
 }  // extern "C"
