@@ -1,15 +1,23 @@
 """profile.py: where an lhv query's time goes, through SQL.
 
 Against a running cluster with lhv preloaded (bench/run.sh's settings or
-scripts/demo.sh's), it loads Fashion-MNIST (or the first --rows rows), builds
-the lhv index and measures per query, one client, prepared statements:
-  - floor: EXECUTE of a statement that only takes the same real[] literal
+scripts/demo.sh's), it loads Fashion-MNIST (or the first --rows rows) into a
+table whose column is --type, builds an index and measures per query, one
+client, prepared statements with text parameters (as bench/run.py does):
+  - floor: EXECUTE of a statement that only takes the same literal
     (round trip + parsing 784 floats), no search;
-  - knn at lhv.ef_search = --ef;
-and, with --perf, samples the backend with `perf record -e cpu-clock -g`
-during the knn pass and prints the top symbols.
+  - knn at ef_search = --ef.
+With --perf it samples the backend with `perf record -e cpu-clock` during a
+knn pass, and prints the backend's time per query split by where it goes
+(search, heap fetch, the executor's distance, input, per-scan setup, ...),
+in microseconds: the share of samples times the wall time per query.
 
-Usage: python3 bench/profile.py --host SOCKET_DIR [--rows N] [--ef 40] [--perf]
+Types: real[] (lhv_l2_ops), lhvector (STORAGE PLAIN, lhvector_l2_ops),
+vector (pgvector's type, lhv_pgvector's lhv_vector_l2_ops) and
+pgvector (pgvector's type and its own hnsw index, for comparison).
+
+Usage: python3 bench/profile.py --host SOCKET_DIR [--type lhvector] [--rows N]
+       [--queries N] [--ef 40] [--perf]
 """
 import argparse
 import os
@@ -21,55 +29,145 @@ import psycopg2
 import datasets
 from pgcopy import copy_vectors
 
+TYPES = {
+    # column type, storage, extension(s), index method and operator class, ef setting
+    "real[]": ("real[]", None, ["lhv"], "lhv (v lhv_l2_ops)", "lhv.ef_search"),
+    "lhvector": ("lhvector", "PLAIN", ["lhv"], "lhv (v lhvector_l2_ops)", "lhv.ef_search"),
+    "vector": ("vector", None, ["lhv", "vector", "lhv_pgvector"], "lhv (v lhv_vector_l2_ops)", "lhv.ef_search"),
+    "pgvector": ("vector", None, ["vector"], "hnsw (v vector_l2_ops)", "hnsw.ef_search"),
+}
+
+# Where a sampled symbol's time belongs, first match wins (substrings of the
+# symbol name; the DSO decides for the kernel and libc).
+CATEGORIES = [
+    ("search: distance kernels", ("l2_squared", "inner_product", "cosine_", "vector_l2_squared", "L2Squared")),
+    ("search: graph walk (layers, visited set, candidates)",
+     ("search_layer", "descend", "VisitedSet", "HnswGraph", "hnsw_", "Hnsw", "lhv_graph_search",
+      "HnswSearch", "HnswLoadElement", "HnswGetNeighbors", "pairingheap", "tidhash", "lhv::")),
+    ("executor's ORDER BY distance (per returned row)",
+     ("lhvector_l2_distance", "lhv_l2_distance", "squared_l2_sum", "vector_l2_distance", "l2_distance",
+      "pglz_decompress", "detoast", "toast_")),
+    ("query input (text to vector)",
+     ("lhvector_in", "array_in", "float4in", "strtof", "strtod", "vector_in", "float_in", "parse_float",
+      "__strtof", "____strtof", "round_and_return", "str_to_mpn", "mpn_", "ReadArray", "fast_float",
+      "lhv_parse", "text_to_float")),
+    ("heap fetch and visibility",
+     ("heapam_index_fetch", "heap_hot_search", "heap_page_prune", "ReadBuffer", "HeapTupleSatisfies",
+      "LockBuffer", "ReleaseBuffer", "index_fetch_heap", "BufTableLookup", "hash_search_with_hash_value",
+      "PinBuffer", "UnpinBuffer", "heap_getnext", "slot_deform", "tts_buffer", "ExecStoreBuffer",
+      "XidInMVCCSnapshot", "TransactionIdIsInProgress", "heapam_")),
+    ("per-scan setup and index scan calls",
+     ("lhv_begin_scan", "lhv_rescan", "lhv_get_tuple", "lhv_end_scan", "lhv_scan", "index_beginscan",
+      "index_rescan", "index_getnext", "index_endscan", "RelationGetIndexScan", "lhv_graph_open",
+      "lhv_vector_from", "hash_create", "AllocSetContextCreate", "lhv_view", "hnswbeginscan",
+      "hnswrescan", "hnswgettuple", "hnswendscan")),
+]
+
+
+def category(dso, symbol):
+    for name, needles in CATEGORIES:
+        if any(n in symbol for n in needles):
+            return name
+    if "kernel" in dso:
+        return "kernel (socket I/O, scheduling)"
+    if dso.startswith("libc"):
+        return "libc (memcpy, malloc, ...)"
+    return "rest of PostgreSQL (protocol, parse/bind, executor, memory contexts)"
+
+
+def cpu_ns(pid):
+    """CPU time the process has run, in ns (the first field of /proc/PID/schedstat)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def breakdown(data, per_query_us):
+    """Samples of the backend grouped by category, as microseconds of its CPU per query."""
+    out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso,symbol",
+                          "-g", "none", "--percent-limit", "0", "--field-separator", "\t"],
+                         capture_output=True, text=True).stdout
+    shares, top = {}, []
+    for line in out.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 3:
+            continue
+        pct = float(parts[0].strip().rstrip("%"))
+        dso, symbol = parts[1].strip(), parts[2].strip()
+        symbol = symbol.split("] ", 1)[-1]
+        shares[category(dso, symbol)] = shares.get(category(dso, symbol), 0.0) + pct
+        top.append((pct, dso, symbol))
+    print(f"\nbackend CPU per query, {per_query_us:.0f} us (perf cpu-clock samples of the backend):")
+    print("| where | share | us per query |\n| --- | ---: | ---: |")
+    for name, pct in sorted(shares.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {pct:.1f}% | {per_query_us * pct / 100:.1f} |")
+    print("\ntop symbols:")
+    for pct, dso, symbol in sorted(top, reverse=True)[:25]:
+        print(f"  {pct:5.2f}%  {dso:24.24s} {symbol}")
+
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--host", required=True)
+    p.add_argument("--type", default="real[]", choices=sorted(TYPES))
     p.add_argument("--rows", type=int, default=60000)
     p.add_argument("--queries", type=int, default=2000)
     p.add_argument("--ef", type=int, default=40)
+    p.add_argument("--passes", type=int, default=2, help="floor and knn passes (the best is printed)")
     p.add_argument("--perf", action="store_true")
     a = p.parse_args()
+    column, storage, extensions, index, ef_setting = TYPES[a.type]
     train, test, _, _ = datasets.fashion_mnist()
     base = train[:a.rows]
     conn = psycopg2.connect(host=a.host, user="postgres", dbname="postgres")
     conn.autocommit = True
     cur = conn.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS lhv")
+    for ext in extensions:
+        cur.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
     cur.execute("DROP TABLE IF EXISTS prof")
-    cur.execute("CREATE TABLE prof (id int PRIMARY KEY, v real[] NOT NULL)")
-    copy_vectors(cur, "prof", base)
+    typmod = "" if column == "real[]" else f"({base.shape[1]})"
+    cur.execute(f"CREATE TABLE prof (id int PRIMARY KEY, v {column}{typmod} NOT NULL)")
+    if storage:
+        cur.execute(f"ALTER TABLE prof ALTER COLUMN v SET STORAGE {storage}")
+    copy_vectors(cur, "prof", base, fmt="real[]" if column == "real[]" else "vector")
     cur.execute("VACUUM ANALYZE prof")
-    cur.execute("CREATE INDEX ON prof USING lhv (v lhv_l2_ops) WITH (m = 16, ef_construction = 64)")
-    lits = ["{" + ",".join("%.9g" % x for x in q) + "}" for q in test[:a.queries]]
-    cur.execute("PREPARE floor(real[]) AS SELECT 1 WHERE $1 IS NOT NULL")
-    cur.execute("PREPARE knn(real[]) AS SELECT id FROM prof ORDER BY v <-> $1 LIMIT 10")
-    cur.execute(f"SET lhv.ef_search = {a.ef}")
-    pid = None
+    cur.execute(f"CREATE INDEX ON prof USING {index} WITH (m = 16, ef_construction = 64)")
+    body = [",".join("%.9g" % x for x in q) for q in test[:a.queries]]
+    lits = ["{" + b + "}" if column == "real[]" else "[" + b + "]" for b in body]
+    cur.execute(f"PREPARE floor({column}) AS SELECT 1 WHERE $1 IS NOT NULL")
+    cur.execute(f"PREPARE knn({column}) AS SELECT id FROM prof ORDER BY v <-> $1 LIMIT 10")
+    cur.execute(f"SET {ef_setting} = {a.ef}")
     cur.execute("SELECT pg_backend_pid()")
     pid = cur.fetchone()[0]
-    for name in ("floor", "knn", "floor", "knn"):
-        perf = None
-        if a.perf and name == "knn":
-            perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-g", "-o", "/tmp/lhv-prof.data",
-                                     "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.5)
-        t0 = time.perf_counter()
+    best = {}
+    perf_data = "/tmp/lhv-prof.data"
+    for _ in range(a.passes):
+        for name in ("floor", "knn"):
+            t0 = time.perf_counter()
+            for lit in lits:
+                cur.execute(f"EXECUTE {name}(%s)", (lit,))
+                cur.fetchall()
+            per_query = (time.perf_counter() - t0) / len(lits)
+            best[name] = min(best.get(name, per_query), per_query)
+    for name in ("floor", "knn"):
+        print(f"{a.type} {name}: {1e3 * best[name]:.3f} ms per query ({1 / best[name]:.0f} q/s), best of {a.passes}")
+    if a.perf:
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-o", perf_data, "-p", str(pid)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        t0, c0 = time.perf_counter(), cpu_ns(pid)
         for lit in lits:
-            cur.execute(f"EXECUTE {name}(%s)", (lit,))
+            cur.execute("EXECUTE knn(%s)", (lit,))
             cur.fetchall()
-        secs = time.perf_counter() - t0
-        if perf:
-            perf.send_signal(2)
-            perf.wait()
-            a.perf = False
-        print(f"{name}: {1e3 * secs / len(lits):.3f} ms per query ({len(lits) / secs:.0f} q/s)")
+        wall = (time.perf_counter() - t0) / len(lits)
+        cpu = (cpu_ns(pid) - c0) / 1e3 / len(lits)
+        perf.send_signal(2)
+        perf.wait()
+        print(f"while sampled: {1e6 * wall:.0f} us wall per query, of which the backend ran {cpu:.0f} us")
+        breakdown(perf_data, cpu)
+        os.unlink(perf_data)
     cur.execute("DROP TABLE prof")
-    if os.path.exists("/tmp/lhv-prof.data"):
-        out = subprocess.run(["perf", "report", "-i", "/tmp/lhv-prof.data", "--no-children", "--stdio",
-                              "--sort", "dso,symbol", "-g", "none", "--percent-limit", "1"],
-                             capture_output=True, text=True).stdout
-        print("\n".join(l for l in out.splitlines() if l.strip() and not l.startswith("#")))
 
 
 if __name__ == "__main__":
