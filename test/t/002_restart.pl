@@ -1,7 +1,8 @@
-# 002_restart.pl: an lhv graph lives only in shared memory until snapshots
-# arrive, so after a fast restart, an immediate (crash) restart and a backend
-# crash (kill -9, which makes the postmaster re-initialise shared memory) the
-# graph is rebuilt from the table at first access and must answer as before.
+# 002_restart.pl: an lhv graph lives in shared memory, so after a fast
+# restart, an immediate (crash) restart and a backend crash (kill -9, which
+# makes the postmaster re-initialise shared memory) the graph is loaded again
+# at first access (from its snapshot and change log: 006_durability.pl checks
+# where it comes from) and must answer as before.
 #
 # What is asserted, and why it is guaranteed:
 # - With a large lhv.ef_search (400 on 5,000+ rows) HNSW search is exact in
@@ -13,8 +14,8 @@
 #   hnswlib (libhnswlib-dev, InnerProductSpace, M=16, efC=64, one thread) on
 #   this very data misses the same 5 queries (6 12 13 17 19) at ef 400 and
 #   1000, so for lhv_ip_ops only recall >= 0.9 is asserted at ef 400.
-# - At the default lhv.ef_search (40) results are approximate and the graph is
-#   rebuilt by several threads, so it is not bit-identical: recall@10 against
+# - At the default lhv.ef_search (40) results are approximate, and a graph
+#   built by several threads need not be bit-identical to a rebuild: recall@10 against
 #   brute force must stay >= 0.9 and the overlap with the pre-restart answers
 #   must be >= 0.9. Rows come back in non-decreasing distance order, each row
 #   once, with the distance the operator computes.
@@ -291,8 +292,8 @@ like(substr(slurp_file($node->logfile), $log_offset), qr/terminated by signal 9/
 check_after('after backend crash');
 
 # 5. The first access is cancelled (statement_timeout) in the middle of the
-# rebuild: no half-built graph may stay registered (later accesses would wait
-# for it forever or search a partial graph); the next access rebuilds it.
+# load: no half-loaded graph may stay registered (later accesses would wait
+# for it forever or search a partial graph); the next access loads it.
 $node->restart;
 my ($ret, $out, $err) = $node->psql('postgres', q{
 SET statement_timeout = '30ms'; SET lhv.build_threads = 1; SET enable_seqscan = off;
