@@ -515,6 +515,11 @@ std::size_t hnswlib_graph_bytes(const HnswGraph& graph) {
     return bytes;
 }
 
+std::size_t hnswlib_graph_bytes_at_least(const HnswGraph& graph) {
+    const GraphLayout layout(graph.params());
+    return kHeaderBytes + std::size_t{graph.size()} * (layout.record_bytes + 4);
+}
+
 void write_empty_hnswlib_graph(const GraphParams& params, ByteSink& out) {
     const GraphLayout layout(params);
     BufferedWriter w(out);

@@ -93,6 +93,11 @@ void write_hnswlib_graph(const HnswGraph& graph, ByteSink& out, const ElementRew
 // The number of bytes write_hnswlib_graph writes for the graph as it is now.
 std::size_t hnswlib_graph_bytes(const HnswGraph& graph);
 
+// At most that: the header and the level-0 records of the elements counted
+// now, without the upper levels' links. Reads no element, so it may run
+// while inserts go on (to size buffers before taking a lock).
+std::size_t hnswlib_graph_bytes_at_least(const HnswGraph& graph);
+
 // Writes the hnswlib bytes of an empty graph with `params`.
 void write_empty_hnswlib_graph(const GraphParams& params, ByteSink& out);
 

@@ -22,53 +22,90 @@ extern "C" {
 
 namespace {
 
-// Encoded bytes straight into bytea parts of at most lhv.snapshot_part_size,
-// palloc'd in the current context: the parts are the rows' values, so the
-// snapshot is copied once on its way to the table (fresh memory costs page
-// faults, which are the dearest part of a snapshot write).
+// A snapshot's bytes go straight into bytea parts of at most
+// lhv.snapshot_part_size, palloc'd in the current context: the parts are the
+// rows' values, so the snapshot is copied once on its way to the table.
+// Fresh memory costs page faults, the dearest part of a snapshot write, and
+// the encoding runs under the graph's exclusive lock: the parts the graph
+// needs are allocated and touched before the lock is taken, so that inserts
+// wait only for the copy. Plain data, as it lives in a PostgreSQL frame.
+struct PartBuffers {
+    bytea** parts;
+    int count;     // parts written to
+    int ready;     // parts allocated (count <= ready)
+    int capacity;  // room in parts
+    Size used;     // bytes in the last part written to
+    Size total;
+    Size part_bytes;
+};
+
+// Allocates one more part at parts[ready]. C++: call inside lhv_guard.
+void add_ready_part(PartBuffers& b)
+{
+    if (b.ready == b.capacity) {
+        int capacity = b.capacity == 0 ? 8 : b.capacity * 2;
+        bytea** old = b.parts;
+        b.parts = lhv::pg::pg_call([old, capacity] {
+            return static_cast<bytea**>(old ? repalloc(old, sizeof(bytea*) * capacity)
+                                            : palloc(sizeof(bytea*) * capacity));
+        });
+        b.capacity = capacity;
+    }
+    Size bytes = b.part_bytes;
+    b.parts[b.ready++] = lhv::pg::pg_call([bytes] {
+        return static_cast<bytea*>(MemoryContextAllocHuge(CurrentMemoryContext, VARHDRSZ + bytes));
+    });
+}
+
+// Parts for at least `bytes`, their first `bytes` written once so that
+// those pages are mapped (a small graph touches only what it needs). C++:
+// call inside lhv_guard.
+void reserve_parts(PartBuffers& b, Size bytes)
+{
+    Size touched = 0;
+    while (touched < bytes) {
+        add_ready_part(b);
+        Size n = Min(bytes - touched, b.part_bytes);
+        memset(VARDATA(b.parts[b.ready - 1]), 0, n);
+        touched += n;
+    }
+}
+
+// The parts written; frees the reserved ones left unused.
+LhvSnapshotParts finish_parts(PartBuffers& b)
+{
+    for (int i = b.count; i < b.ready; i++)
+        pfree(b.parts[i]);
+    b.ready = b.count;
+    return LhvSnapshotParts{b.parts, b.count, b.total};
+}
+
+// The encoder's sink into the parts (made inside lhv_guard only).
 class PartSink final : public lhv::ByteSink {
 public:
+    explicit PartSink(PartBuffers& buffers) : b_(buffers) {}
+
     void write(const void* bytes, std::size_t n) override
     {
         const char* from = static_cast<const char*>(bytes);
         while (n > 0) {
-            if (count_ == 0 || used_ == part_bytes_)
-                add_part();
-            Size k = Min(n, part_bytes_ - used_);
-            memcpy(VARDATA(parts_[count_ - 1]) + used_, from, k);
-            used_ += k, from += k, n -= k;
-            total_ += k;
-            SET_VARSIZE(parts_[count_ - 1], VARHDRSZ + used_);
+            if (b_.count == 0 || b_.used == b_.part_bytes) {
+                if (b_.count == b_.ready)
+                    add_ready_part(b_);
+                SET_VARSIZE(b_.parts[b_.count], VARHDRSZ);
+                b_.count++;
+                b_.used = 0;
+            }
+            Size k = Min(n, b_.part_bytes - b_.used);
+            memcpy(VARDATA(b_.parts[b_.count - 1]) + b_.used, from, k);
+            b_.used += k, from += k, n -= k;
+            b_.total += k;
+            SET_VARSIZE(b_.parts[b_.count - 1], VARHDRSZ + b_.used);
         }
     }
-    LhvSnapshotParts parts() const { return LhvSnapshotParts{parts_, count_, total_}; }
 
 private:
-    void add_part()
-    {
-        if (count_ == capacity_) {
-            int capacity = capacity_ == 0 ? 8 : capacity_ * 2;
-            bytea** old = parts_;
-            parts_ = lhv::pg::pg_call([old, capacity] {
-                return static_cast<bytea**>(old ? repalloc(old, sizeof(bytea*) * capacity)
-                                                : palloc(sizeof(bytea*) * capacity));
-            });
-            capacity_ = capacity;
-        }
-        Size bytes = part_bytes_;
-        parts_[count_++] = lhv::pg::pg_call([bytes] {
-            return static_cast<bytea*>(MemoryContextAllocHuge(CurrentMemoryContext, VARHDRSZ + bytes));
-        });
-        SET_VARSIZE(parts_[count_ - 1], VARHDRSZ);
-        used_ = 0;
-    }
-
-    const Size part_bytes_ = Size(lhv_snapshot_part_size_kb) * 1024;
-    bytea** parts_ = nullptr;
-    int count_ = 0;
-    int capacity_ = 0;
-    Size used_ = 0;
-    Size total_ = 0;
+    PartBuffers& b_;
 };
 
 }  // namespace
@@ -86,6 +123,11 @@ bool lhv_graph_write_snapshot(Relation index, Size* bytes, uint64* position)
         LhvGraphRef ref;
         if (!lhv_graph_open(index, &ref))
             return false;
+        PartBuffers buffers{nullptr, 0, 0, 0, 0, 0, Size(lhv_snapshot_part_size_kb) * 1024};
+        lhv::pg::lhv_guard([&] {
+            // The graph's level-0 records as counted now, and the envelope.
+            reserve_parts(buffers, lhv::hnswlib_graph_bytes_at_least(*ref.graph) + (Size(1) << 20));
+        });
         // Exclusive: no insert or VACUUM is between its log entry and its
         // graph change, so the graph holds exactly the log up to its end.
         LWLock* lock = lhv::pg::lhv_guard([&] { return lhv::pg::registry_slot_lock(ref.entry); });
@@ -93,19 +135,22 @@ bool lhv_graph_write_snapshot(Relation index, Size* bytes, uint64* position)
         bool valid = lhv::pg::lhv_guard([&] { return lhv::pg::registry_still_valid(ref.entry); });
         if (!valid) {
             LWLockRelease(lock);
+            LhvSnapshotParts unused = finish_parts(buffers);
+            if (unused.parts)
+                pfree(unused.parts);
             continue;
         }
         LhvMetaPageData meta = lhv_meta_read(index);
         const char* name = RelationGetRelationName(index);
-        LhvSnapshotParts encoded = lhv::pg::lhv_guard([&] {
+        lhv::pg::lhv_guard([&] {
             lhv::Lhv1Envelope envelope;
             envelope.name = name;
             envelope.ef_search = uint32(lhv_ef_search);
-            PartSink sink;
+            PartSink sink(buffers);
             lhv::encode_lhv1(envelope, *ref.graph, sink);
-            return sink.parts();
         });
         LWLockRelease(lock);
+        LhvSnapshotParts encoded = finish_parts(buffers);
 
         lhv_snapshot_store(index, meta.log_id, meta.log_end, encoded);
         for (int i = 0; i < encoded.count; i++)
