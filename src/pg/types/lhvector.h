@@ -18,6 +18,7 @@ extern "C" {
 #include "fmgr.h"
 }
 
+#include <cmath>
 #include <cstddef>
 
 struct LhvectorValue {
@@ -46,5 +47,13 @@ void lhvector_check_dimension(int dim);
 // Raises 22000 if typmod (-1: none) asks for another dimension.
 void lhvector_check_typmod(int32 typmod, int dim);
 
+// Raises 22000 naming the non-finite component at `position` (0-based).
+pg_attribute_noreturn() void lhvector_report_non_finite(int position);
+
 // Raises 22000 for a NaN or infinite component; `position` is 0-based.
-void lhvector_check_component(float value, int position);
+// Inline: inputs and casts call it for every component.
+static inline void lhvector_check_component(float value, int position)
+{
+    if (unlikely(!std::isfinite(value)))
+        lhvector_report_non_finite(position);
+}
