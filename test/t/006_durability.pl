@@ -238,7 +238,7 @@ $holder->quit;
 $node->safe_psql('postgres', "ALTER SYSTEM SET lhv.snapshot_threshold = '1TB'; SELECT pg_reload_conf()");
 sleep(2);
 $node->safe_psql('postgres', qq{
-INSERT INTO t SELECT 200000 + i, 'x', ARRAY(SELECT random()::real FROM generate_series(1, $DIM) WHERE i > 0)
+INSERT INTO t SELECT nextval('ids'), 'x', ARRAY(SELECT random()::real FROM generate_series(1, $DIM) WHERE i > 0)
   FROM generate_series(1, 20000) i;});
 $node->restart;
 my ($cret, $cout, $cerr) = $node->psql('postgres', "SET statement_timeout = '3ms'; SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 4) LIMIT 10) s");
