@@ -56,12 +56,18 @@ def _vector_rows(ids, vectors):
     return out.tobytes()
 
 
+def binary_copy_data(ids, vectors, fmt="real[]"):
+    """A whole binary COPY stream (header, rows (id int4, v), trailer); `fmt` is the
+    column's: "real[]", or "vector" for lhvector and pgvector's vector."""
+    rows = _rows if fmt == "real[]" else _vector_rows
+    return _HEADER + rows(ids, vectors) + _TRAILER
+
+
 def copy_vectors(cursor, table, vectors, first_id=1, batch=5000, fmt="real[]"):
     """COPY table (id, v) FROM the rows of `vectors`, ids first_id, first_id+1, ...;
-    `fmt` is the column's: "real[]", or "vector" for lhvector and pgvector's vector."""
-    rows = _rows if fmt == "real[]" else _vector_rows
+    `fmt` as for binary_copy_data."""
     for start in range(0, len(vectors), batch):
         chunk = vectors[start:start + batch]
         ids = np.arange(first_id + start, first_id + start + len(chunk), dtype=np.int32)
-        data = io.BytesIO(_HEADER + rows(ids, chunk) + _TRAILER)
+        data = io.BytesIO(binary_copy_data(ids, chunk, fmt))
         cursor.copy_expert(f"COPY {table} (id, v) FROM STDIN WITH (FORMAT binary)", data)

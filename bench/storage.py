@@ -20,7 +20,6 @@ import argparse
 import io
 import json
 import statistics
-import struct
 import sys
 import time
 
@@ -28,29 +27,13 @@ import numpy as np
 import psycopg2
 
 import datasets
+from pgcopy import binary_copy_data
 
 STORAGES = ("plain", "main", "external", "extended")
 
 
 def log(msg):
     print(f"storage: {msg}", file=sys.stderr, flush=True)
-
-
-def binary_copy_rows(ids, vectors):
-    """Binary COPY data (id int4, v lhvector): pgvector's wire format per vector."""
-    n, dim = vectors.shape
-    row = np.dtype([("fields", ">i2"), ("id_len", ">i4"), ("id", ">i4"), ("v_len", ">i4"),
-                    ("dim", ">i2"), ("unused", ">i2"), ("x", ">f4", (dim,))])
-    out = np.empty(n, dtype=row)
-    out["fields"] = 2
-    out["id_len"] = 4
-    out["id"] = ids
-    out["v_len"] = 4 + 4 * dim
-    out["dim"] = dim
-    out["unused"] = 0
-    out["x"] = vectors
-    header = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-    return header + out.tobytes() + struct.pack(">h", -1)
 
 
 def literal(v):
@@ -72,7 +55,7 @@ def measure(cur, name, storage, vectors, queries, inserts, rounds):
     cur.execute(f"DROP TABLE IF EXISTS {table}")
     cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v lhvector({dim}) NOT NULL)")
     cur.execute(f"ALTER TABLE {table} ALTER COLUMN v SET STORAGE {storage}")
-    data = binary_copy_rows(np.arange(1, n + 1, dtype=np.int32), vectors)
+    data = binary_copy_data(np.arange(1, n + 1, dtype=np.int32), vectors, fmt="vector")
     t0 = time.perf_counter()
     cur.copy_expert(f"COPY {table} (id, v) FROM STDIN WITH (FORMAT binary)", io.BytesIO(data))
     copy_s = time.perf_counter() - t0

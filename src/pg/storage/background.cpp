@@ -11,6 +11,25 @@ extern "C" {
 
 #include "storage/background.h"
 
+#include <cstdarg>
+
+void lhv_describe_worker(BackgroundWorker* worker, const char* function, int flags,
+                         BgWorkerStartTime start, int restart_seconds, const char* type,
+                         const char* name_format, ...)
+{
+    memset(worker, 0, sizeof(*worker));
+    worker->bgw_flags = flags;
+    worker->bgw_start_time = start;
+    worker->bgw_restart_time = restart_seconds;
+    snprintf(worker->bgw_library_name, BGW_MAXLEN, "lhv");
+    snprintf(worker->bgw_function_name, BGW_MAXLEN, "%s", function);
+    snprintf(worker->bgw_type, BGW_MAXLEN, "%s", type);
+    va_list args;
+    va_start(args, name_format);
+    vsnprintf(worker->bgw_name, BGW_MAXLEN, name_format, args);
+    va_end(args);
+}
+
 bool lhv_run_worker(BackgroundWorker* worker, const char* purpose)
 {
     worker->bgw_notify_pid = MyProcPid;

@@ -176,14 +176,10 @@ bool preload_index(Oid index_oid, Oid am)
 void preload_database(Oid database)
 {
     BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_ConsistentState;
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    snprintf(worker.bgw_library_name, BGW_MAXLEN, "lhv");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "lhv_preload_database_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "lhv preload for database %u", database);
-    snprintf(worker.bgw_type, BGW_MAXLEN, "lhv preload");
+    lhv_describe_worker(&worker, "lhv_preload_database_main",
+                        BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION,
+                        BgWorkerStart_ConsistentState, BGW_NEVER_RESTART, "lhv preload",
+                        "lhv preload for database %u", database);
     worker.bgw_main_arg = ObjectIdGetDatum(database);
     (void)lhv_run_worker(&worker, "lhv preload");
 }
@@ -194,16 +190,10 @@ void lhv_preload_register(void)
 {
     if (!lhv_preload)
         return;
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_ConsistentState;
     // Once per server start: not again after a crash re-initialised memory.
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    snprintf(worker.bgw_library_name, BGW_MAXLEN, "lhv");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "lhv_preload_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "lhv preload");
-    snprintf(worker.bgw_type, BGW_MAXLEN, "lhv preload");
+    BackgroundWorker worker;
+    lhv_describe_worker(&worker, "lhv_preload_main", BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION,
+                        BgWorkerStart_ConsistentState, BGW_NEVER_RESTART, "lhv preload", "lhv preload");
     RegisterBackgroundWorker(&worker);
 }
 

@@ -59,14 +59,10 @@ bool snapshot_due(const RegistrySlotInfo& slot)
 void run_writer(const WriterTask& task)
 {
     BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    snprintf(worker.bgw_library_name, BGW_MAXLEN, "lhv");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "lhv_snapshot_writer_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "lhv snapshot writer for index %u", task.index);
-    snprintf(worker.bgw_type, BGW_MAXLEN, "lhv snapshot writer");
+    lhv_describe_worker(&worker, "lhv_snapshot_writer_main",
+                        BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION,
+                        BgWorkerStart_RecoveryFinished, BGW_NEVER_RESTART, "lhv snapshot writer",
+                        "lhv snapshot writer for index %u", task.index);
     memcpy(worker.bgw_extra, &task, sizeof(task));
     (void)lhv_run_worker(&worker, "a snapshot");
 }
@@ -104,14 +100,8 @@ Relation open_lhv_index(Oid relid)
 void lhv_snapshot_worker_register(void)
 {
     BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = 10;
-    snprintf(worker.bgw_library_name, BGW_MAXLEN, "lhv");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "lhv_snapshot_launcher_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "lhv snapshot launcher");
-    snprintf(worker.bgw_type, BGW_MAXLEN, "lhv snapshot launcher");
+    lhv_describe_worker(&worker, "lhv_snapshot_launcher_main", BGWORKER_SHMEM_ACCESS,
+                        BgWorkerStart_RecoveryFinished, 10, "lhv snapshot launcher", "lhv snapshot launcher");
     RegisterBackgroundWorker(&worker);
 }
 
