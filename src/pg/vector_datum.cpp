@@ -170,6 +170,14 @@ LhvVector lhv_vector_from_datum(Datum datum, LhvVectorFormat format, const char*
     return lhv_vector_from_datum(datum, what);
 }
 
+LhvVector lhv_vector_from_datum_finite(Datum datum, LhvVectorFormat format, const char* what)
+{
+    LhvVector vector = lhv_vector_from_datum(datum, format, what);
+    if (format == LhvVectorFormat::RealArray)
+        lhv_vector_check_finite(vector, what);
+    return vector;
+}
+
 void lhv_vector_check_finite(const LhvVector& vector, const char* what)
 {
     for (int i = 0; i < vector.dimension; i++) {

@@ -47,6 +47,11 @@ LhvVector lhv_vector_from_datum(Datum datum, LhvVectorFormat format, const char*
 // Raises 22000 unless every component is finite.
 void lhv_vector_check_finite(const LhvVector& vector, const char* what);
 
+// lhv_vector_from_datum, then lhv_vector_check_finite where the format can
+// hold a NaN or an infinity: real[] only (lhvector's and pgvector's inputs
+// and casts refuse them), so a vector is not checked twice.
+LhvVector lhv_vector_from_datum_finite(Datum datum, LhvVectorFormat format, const char* what);
+
 // Raises 22000 if every component is zero: such a vector has no direction,
 // so cosine distance cannot index it.
 void lhv_vector_check_cosine_indexable(const float* values, int dimension);

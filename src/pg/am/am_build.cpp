@@ -116,8 +116,7 @@ void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull
 
     MemoryContext old = MemoryContextSwitchTo(state->tuple_context);
     LhvVector vector =
-        lhv_vector_from_datum(values[0], lhv_index_vector_format(state->index), "vector");
-    lhv_vector_check_finite(vector, "vector");
+        lhv_vector_from_datum_finite(values[0], lhv_index_vector_format(state->index), "vector");
     if (state->dimension == 0)
         start_batches(state, vector.dimension);
     else if (vector.dimension != state->dimension)

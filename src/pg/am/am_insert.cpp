@@ -24,8 +24,7 @@ bool lhv_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
     MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "lhv insert",
                                                   ALLOCSET_SMALL_SIZES);
     MemoryContext old = MemoryContextSwitchTo(context);
-    LhvVector vector = lhv_vector_from_datum(values[0], lhv_index_vector_format(index), "vector");
-    lhv_vector_check_finite(vector, "vector");
+    LhvVector vector = lhv_vector_from_datum_finite(values[0], lhv_index_vector_format(index), "vector");
     lhv_graph_insert(index, vector.values, vector.dimension, lhv_tid_to_label(heap_tid));
     MemoryContextSwitchTo(old);
     MemoryContextDelete(context);

@@ -91,10 +91,9 @@ void lhv_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
         return;
 
     MemoryContext old = MemoryContextSwitchTo(so->context);
-    LhvVector query = lhv_vector_from_datum(scan->orderByData[0].sk_argument,
-                                            lhv_index_vector_format(scan->indexRelation),
-                                            "query vector");
-    lhv_vector_check_finite(query, "query vector");
+    LhvVector query = lhv_vector_from_datum_finite(scan->orderByData[0].sk_argument,
+                                                   lhv_index_vector_format(scan->indexRelation),
+                                                   "query vector");
     so->dimension = query.dimension;
     so->query = static_cast<float*>(palloc(sizeof(float) * query.dimension));
     memcpy(so->query, query.values, sizeof(float) * query.dimension);
