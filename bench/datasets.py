@@ -120,3 +120,19 @@ def recall_at(found, truth, k):
     for f, t in zip(found, truth):
         hits += len(set(f[:k]) & set(t[:k].tolist()))
     return hits / (k * len(truth))
+
+
+# The files bench/hnswlib_bench.cpp and bench/engine_bench.cpp read: the
+# shape as uint32s, then the values.
+def write_f32(path, a):
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    with open(path, "wb") as f:
+        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
+        f.write(a.tobytes())
+
+
+def write_i32(path, a):
+    a = np.ascontiguousarray(a, dtype=np.int32)
+    with open(path, "wb") as f:
+        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
+        f.write(a.tobytes())

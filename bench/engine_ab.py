@@ -37,20 +37,6 @@ import datasets  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def write_f32(path, a):
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    with open(path, "wb") as f:
-        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
-        f.write(a.tobytes())
-
-
-def write_i32(path, a):
-    a = np.ascontiguousarray(a, dtype=np.int32)
-    with open(path, "wb") as f:
-        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
-        f.write(a.tobytes())
-
-
 def prepare(args, work):
     """Writes base, queries and exact top-10 for the chosen set; returns (paths, space, name)."""
     if args.data == "fashion-mnist":
@@ -65,9 +51,9 @@ def prepare(args, work):
         truth = datasets.cached_ground_truth(f"synthetic-lowrank12-{n}x128-s{seed}", base, queries, 100, "cosine")
         space, name = "cosine", f"synthetic-{n}"
     paths = {x: os.path.join(work, f"{x}.bin") for x in ("base", "queries", "truth")}
-    write_f32(paths["base"], base)
-    write_f32(paths["queries"], queries)
-    write_i32(paths["truth"], truth[:, :10])
+    datasets.write_f32(paths["base"], base)
+    datasets.write_f32(paths["queries"], queries)
+    datasets.write_i32(paths["truth"], truth[:, :10])
     return paths, space, name
 
 

@@ -416,29 +416,15 @@ def restart_to_first_query(host, datadir, system, literal):
     return res
 
 
-def write_f32(path, a):
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    with open(path, "wb") as f:
-        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
-        f.write(a.tobytes())
-
-
-def write_i32(path, a):
-    a = np.ascontiguousarray(a, dtype=np.int32)
-    with open(path, "wb") as f:
-        f.write(np.array(a.shape, dtype=np.uint32).tobytes())
-        f.write(a.tobytes())
-
-
 def run_hnswlib(binary, name, base, queries, truth, metric, efs, repeats, build_threads, threads):
     d = datasets.cache_dir()
     if metric == "cosine":  # hnswlib 0.6 has no cosine space: unit vectors with inner product
         base = base / np.linalg.norm(base, axis=1, keepdims=True)
         queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     paths = {x: os.path.join(d, f"hnswlib-{name}-{x}.bin") for x in ("base", "queries", "truth")}
-    write_f32(paths["base"], base)
-    write_f32(paths["queries"], queries)
-    write_i32(paths["truth"], truth[:, :K])
+    datasets.write_f32(paths["base"], base)
+    datasets.write_f32(paths["queries"], queries)
+    datasets.write_i32(paths["truth"], truth[:, :K])
     cmd = [binary, "--base", paths["base"], "--queries", paths["queries"], "--truth", paths["truth"],
            "--space", "l2" if metric == "l2" else "ip", "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
            "--ef", ",".join(map(str, efs)), "--repeats", str(repeats), "--threads", str(threads),
