@@ -284,6 +284,65 @@ CREATE OPERATOR CLASS lhvector_cosine_ops FOR TYPE lhvector USING lhv AS
     OPERATOR 1 <=> (lhvector, lhvector) FOR ORDER BY float_ops,
     FUNCTION 1 lhv_cosine_metric(internal);
 
+-- Equality, order and hashing (lhvector_compare.cpp): =, UNIQUE, DISTINCT,
+-- GROUP BY, UNION, ORDER BY v, merge and hash joins. The order is pgvector's:
+-- component by component, then the shorter vector first.
+CREATE FUNCTION lhvector_eq(lhvector, lhvector) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_ne(lhvector, lhvector) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_lt(lhvector, lhvector) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_le(lhvector, lhvector) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_gt(lhvector, lhvector) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_ge(lhvector, lhvector) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_cmp(lhvector, lhvector) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_hash(lhvector) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_hash_extended(lhvector, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR = (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_eq,
+    COMMUTATOR = '=', NEGATOR = '<>', RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES
+);
+CREATE OPERATOR <> (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_ne,
+    COMMUTATOR = '<>', NEGATOR = '=', RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR < (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_lt,
+    COMMUTATOR = '>', NEGATOR = '>=', RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR <= (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_le,
+    COMMUTATOR = '>=', NEGATOR = '>', RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR > (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_gt,
+    COMMUTATOR = '<', NEGATOR = '<=', RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR >= (
+    LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_ge,
+    COMMUTATOR = '<=', NEGATOR = '<', RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+
+CREATE OPERATOR CLASS lhvector_ops DEFAULT FOR TYPE lhvector USING btree AS
+    OPERATOR 1 <,
+    OPERATOR 2 <=,
+    OPERATOR 3 =,
+    OPERATOR 4 >=,
+    OPERATOR 5 >,
+    FUNCTION 1 lhvector_cmp(lhvector, lhvector);
+CREATE OPERATOR CLASS lhvector_ops DEFAULT FOR TYPE lhvector USING hash AS
+    OPERATOR 1 =,
+    FUNCTION 1 lhvector_hash(lhvector),
+    FUNCTION 2 lhvector_hash_extended(lhvector, bigint);
+
 -- ==== Named indexes ====
 -- The API of a small vector service: named indexes with string ids, a vector
 -- and optional JSON metadata per id. A named index is an ordinary table

@@ -220,6 +220,50 @@ SELECT pg_temp.try($$SELECT '[1,2]'::lhvector <=> '[0,0]'$$);
 SELECT (SELECT array_agg(i ORDER BY a::lhvector <-> '[1]'::lhvector, i) FROM pairs WHERE i % 9 = 0)
      = (SELECT array_agg(i ORDER BY a <-> '{1}'::real[], i) FROM pairs WHERE i % 9 = 0) AS same_order;
 
+-- ---- Equality, order and hashing (btree and hash operator classes) ----
+-- pgvector's order: component by component, then the shorter first; -0 = 0.
+SELECT '[1,2]'::lhvector = '[1,2]' AS eq, '[1,2]'::lhvector <> '[1,2.5]' AS ne,
+       '[1,2]'::lhvector < '[1,3]' AS lt, '[1,2]'::lhvector < '[1,2,0]' AS shorter_first,
+       '[2]'::lhvector > '[1,9,9]' AS first_component_decides, '[-0,1]'::lhvector = '[0,1]' AS minus_zero,
+       '[1,2]'::lhvector <= '[1,2]' AS le, '[1,2]'::lhvector >= '[1,2]' AS ge,
+       lhvector_cmp('[3]', '[-3]') AS cmp_1, lhvector_cmp('[1,2]', '[1,2]') AS cmp_0,
+       '[1]'::lhvector = NULL AS null_eq;
+-- Equal values hash alike (-0 and 0 too), under both hash functions.
+SELECT lhvector_hash('[-0,1]') = lhvector_hash('[0,1]') AS hash_minus_zero,
+       lhvector_hash_extended('[-0,1]', 7) = lhvector_hash_extended('[0,1]', 7) AS extended_minus_zero,
+       lhvector_hash('[1,2]') <> lhvector_hash('[2,1]') AS hash_differs;
+-- The order is real[]'s (arrays compare the same way), on the random pairs of
+-- nine dimensions, and sorting, grouping, DISTINCT and UNIQUE use it.
+SELECT count(*) FILTER (WHERE (a::lhvector < b::lhvector) = (a < b)
+                          AND (a::lhvector = b::lhvector) = (a = b)
+                          AND (a::lhvector >= b::lhvector) = (a >= b)) AS agrees_with_real_arrays,
+       count(*) AS pairs
+FROM pairs;
+SELECT (SELECT array_agg(i ORDER BY a::lhvector, i) FROM pairs)
+     = (SELECT array_agg(i ORDER BY a, i) FROM pairs) AS sorts_as_real_arrays;
+SELECT v, count(*) FROM (VALUES ('[1,2]'::lhvector), ('[1,2]'), ('[0,-0]'), ('[0,0]'), ('[0]')) s(v)
+GROUP BY v ORDER BY v;
+SET enable_sort = off;
+-- Each vector, and each with a 0 appended twice, once as -0 (equal, so both
+-- the hash aggregate and the sort keep one of the two: 600 of 900).
+CREATE TEMP VIEW doubled AS
+SELECT a::lhvector AS v FROM pairs
+UNION ALL
+SELECT ARRAY(SELECT CASE WHEN x = 0 THEN -x ELSE x END FROM unnest(a || '{0}'::real[]) x)::lhvector FROM pairs
+UNION ALL
+SELECT (a || '{0}'::real[])::lhvector FROM pairs;
+EXPLAIN (COSTS OFF) SELECT DISTINCT v FROM doubled;
+SELECT count(*) AS rows, count(DISTINCT v) AS distinct_sorted,
+       (SELECT count(*) FROM (SELECT DISTINCT v FROM doubled) d) AS distinct_hashed
+FROM doubled;
+RESET enable_sort;
+CREATE TABLE unique_vectors (v lhvector(2) UNIQUE);
+INSERT INTO unique_vectors VALUES ('[1,2]'), ('[2,1]');
+SELECT pg_temp.try($$INSERT INTO unique_vectors VALUES ('[1,2]')$$);
+SELECT pg_temp.try($$INSERT INTO unique_vectors VALUES ('[-0,1]'), ('[0,1]')$$);
+SELECT v FROM unique_vectors WHERE v = '[2,1]';
+DROP TABLE unique_vectors;
+
 -- ---- Storage ----
 -- STORAGE EXTERNAL by default (see README.md): any dimension can be stored.
 -- A column set to PLAIN (cheaper, for up to about 2,000 dimensions) keeps
