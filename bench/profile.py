@@ -12,12 +12,18 @@ knn pass, and prints the backend's time per query split by where it goes
 (search, heap fetch, the executor's distance, input, per-scan setup, ...),
 in microseconds: the share of samples times the wall time per query.
 
+With --insert N it profiles single-row INSERTs instead, as bench/run.py
+times them: the index holds the first 50,000 rows (or --rows), then rows
+50,001.. are inserted one by one, autocommit, through a prepared statement
+with text parameters; the breakdown then splits a row's backend CPU (graph
+insert, change log, WAL and commit, heap and primary key, input, ...).
+
 Types: real[] (lhv_l2_ops), lhvector (STORAGE PLAIN, lhvector_l2_ops),
 vector (pgvector's type, lhv_pgvector's lhv_vector_l2_ops) and
 pgvector (pgvector's type and its own hnsw index, for comparison).
 
 Usage: python3 bench/profile.py --host SOCKET_DIR [--type lhvector] [--rows N]
-       [--queries N] [--ef 40] [--perf]
+       [--queries N] [--ef 40] [--perf] [--insert N]
 """
 import argparse
 import os
@@ -63,9 +69,27 @@ CATEGORIES = [
       "hnswrescan", "hnswgettuple", "hnswendscan")),
 ]
 
+# The same for a single-row INSERT.
+INSERT_CATEGORIES = [
+    ("graph insert (search for neighbours, links)",
+     ("l2_squared", "inner_product", "cosine_", "L2Squared", "vector_l2_squared", "search_layer", "descend",
+      "select_neighbours", "add_back_link", "link_new_element", "HnswGraph", "lhv::", "Hnsw", "hnsw",
+      "pairingheap", "tidhash", "CheckElementCloser", "CompareCandidate")),
+    ("lhv change log (its WAL-logged pages)", ("lhv_log_", "change_log", "new_log_page", "GenericXLog")),
+    ("WAL records and commit", ("XLog", "xlog", "pg_comp_crc32c", "RecordTransactionCommit", "CommitTransaction",
+                                "log_heap", "XactLog")),
+    ("heap and primary key insert", ("heap_insert", "RelationGetBufferForTuple", "_bt_", "btinsert", "PageAddItem",
+                                     "heap_prepare_insert", "ExecInsertIndexTuples", "toast_", "heap_form_tuple",
+                                     "mdextend", "smgrextend", "ReadBuffer", "hash_search_with_hash_value",
+                                     "LockBuffer", "PinBuffer", "UnpinBuffer")),
+    ("input (the EXECUTE's literal and the vector)",
+     ("lhvector_in", "array_in", "float4in", "strtof", "vector_in", "core_yylex", "lhv_parse", "ReadArray",
+      "____strtof", "round_and_return", "str_to_mpn", "mpn_", "lhvector_apply_typmod", "lhvector_from")),
+]
 
-def category(dso, symbol):
-    for name, needles in CATEGORIES:
+
+def category(dso, symbol, categories=CATEGORIES):
+    for name, needles in categories:
         if any(n in symbol for n in needles):
             return name
     if "kernel" in dso:
@@ -81,8 +105,8 @@ def cpu_ns(pid):
         return int(f.read().split()[0])
 
 
-def breakdown(data, per_query_us):
-    """Samples of the backend grouped by category, as microseconds of its CPU per query."""
+def breakdown(data, per_query_us, categories=CATEGORIES, unit="query"):
+    """Samples of the backend grouped by category, as microseconds of its CPU per query (or row)."""
     out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso,symbol",
                           "-g", "none", "--percent-limit", "0", "--field-separator", "\t"],
                          capture_output=True, text=True).stdout
@@ -96,10 +120,11 @@ def breakdown(data, per_query_us):
         pct = float(parts[0].strip().rstrip("%"))
         dso, symbol = parts[1].strip(), parts[2].strip()
         symbol = symbol.split("] ", 1)[-1]
-        shares[category(dso, symbol)] = shares.get(category(dso, symbol), 0.0) + pct
+        where = category(dso, symbol, categories)
+        shares[where] = shares.get(where, 0.0) + pct
         top.append((pct, dso, symbol))
-    print(f"\nbackend CPU per query, {per_query_us:.0f} us (perf cpu-clock samples of the backend):")
-    print("| where | share | us per query |\n| --- | ---: | ---: |")
+    print(f"\nbackend CPU per {unit}, {per_query_us:.0f} us (perf cpu-clock samples of the backend):")
+    print(f"| where | share | us per {unit} |\n| --- | ---: | ---: |")
     for name, pct in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"| {name} | {pct:.1f}% | {per_query_us * pct / 100:.1f} |")
     print("\ntop symbols:")
@@ -107,19 +132,44 @@ def breakdown(data, per_query_us):
         print(f"  {pct:5.2f}%  {dso:24.24s} {symbol}")
 
 
+def sample(pid, statements, categories, unit):
+    """Runs statements() under `perf record` of the backend and prints its CPU per item, split."""
+    perf_data = "/tmp/lhv-prof.data"
+    perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-o", perf_data, "-p", str(pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    t0, c0 = time.perf_counter(), cpu_ns(pid)
+    count = statements()
+    wall = (time.perf_counter() - t0) / count
+    cpu = (cpu_ns(pid) - c0) / 1e3 / count
+    perf.send_signal(2)
+    perf.wait()
+    print(f"while sampled: {1e6 * wall:.0f} us wall per {unit}, of which the backend ran {cpu:.0f} us")
+    breakdown(perf_data, cpu, categories, unit)
+    os.unlink(perf_data)
+
+
+def literal(column, v):
+    body = ",".join("%.9g" % x for x in v)
+    return "{" + body + "}" if column == "real[]" else "[" + body + "]"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--host", required=True)
     p.add_argument("--type", default="real[]", choices=sorted(TYPES))
-    p.add_argument("--rows", type=int, default=60000)
+    p.add_argument("--rows", type=int, default=60000, help="rows indexed (at most 50,000 with --insert)")
     p.add_argument("--queries", type=int, default=2000)
     p.add_argument("--ef", type=int, default=40)
     p.add_argument("--passes", type=int, default=2, help="floor and knn passes (the best is printed)")
     p.add_argument("--perf", action="store_true")
+    p.add_argument("--insert", type=int, default=0, metavar="N",
+                   help="profile N single-row INSERTs instead of queries")
     a = p.parse_args()
     column, storage, extensions, index, ef_setting = TYPES[a.type]
     train, test, _, _ = datasets.fashion_mnist()
-    base = train[:a.rows]
+    rows = min(a.rows, 50000) if a.insert else a.rows
+    base = train[:rows]
     conn = psycopg2.connect(host=a.host, user="postgres", dbname="postgres")
     conn.autocommit = True
     cur = conn.cursor()
@@ -133,15 +183,31 @@ def main():
     copy_vectors(cur, "prof", base, fmt="real[]" if column == "real[]" else "vector")
     cur.execute("VACUUM ANALYZE prof")
     cur.execute(f"CREATE INDEX ON prof USING {index} WITH (m = 16, ef_construction = 64)")
-    body = [",".join("%.9g" % x for x in q) for q in test[:a.queries]]
-    lits = ["{" + b + "}" if column == "real[]" else "[" + b + "]" for b in body]
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    if a.insert:
+        # run.py's INSERT round: the next rows of the training set, ids after the base.
+        lits = [literal(column, v) for v in train[rows:rows + a.insert]]
+        cur.execute(f"PREPARE ins(int, {column}) AS INSERT INTO prof (id, v) VALUES ($1, $2)")
+
+        def inserts():
+            for i, lit in enumerate(lits):
+                cur.execute("EXECUTE ins(%s, %s)", (rows + 1 + i, lit))
+            return len(lits)
+
+        if a.perf:
+            sample(pid, inserts, INSERT_CATEGORIES, "row")
+        else:
+            t0 = time.perf_counter()
+            inserts()
+            print(f"{a.type}: {len(lits) / (time.perf_counter() - t0):.0f} single-row INSERTs/s")
+        cur.execute("DROP TABLE prof")
+        return
+    lits = [literal(column, q) for q in test[:a.queries]]
     cur.execute(f"PREPARE floor({column}) AS SELECT 1 WHERE $1 IS NOT NULL")
     cur.execute(f"PREPARE knn({column}) AS SELECT id FROM prof ORDER BY v <-> $1 LIMIT 10")
     cur.execute(f"SET {ef_setting} = {a.ef}")
-    cur.execute("SELECT pg_backend_pid()")
-    pid = cur.fetchone()[0]
     best = {}
-    perf_data = "/tmp/lhv-prof.data"
     for _ in range(a.passes):
         for name in ("floor", "knn"):
             t0 = time.perf_counter()
@@ -153,20 +219,13 @@ def main():
     for name in ("floor", "knn"):
         print(f"{a.type} {name}: {1e3 * best[name]:.3f} ms per query ({1 / best[name]:.0f} q/s), best of {a.passes}")
     if a.perf:
-        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-o", perf_data, "-p", str(pid)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        t0, c0 = time.perf_counter(), cpu_ns(pid)
-        for lit in lits:
-            cur.execute("EXECUTE knn(%s)", (lit,))
-            cur.fetchall()
-        wall = (time.perf_counter() - t0) / len(lits)
-        cpu = (cpu_ns(pid) - c0) / 1e3 / len(lits)
-        perf.send_signal(2)
-        perf.wait()
-        print(f"while sampled: {1e6 * wall:.0f} us wall per query, of which the backend ran {cpu:.0f} us")
-        breakdown(perf_data, cpu)
-        os.unlink(perf_data)
+        def queries():
+            for lit in lits:
+                cur.execute("EXECUTE knn(%s)", (lit,))
+                cur.fetchall()
+            return len(lits)
+
+        sample(pid, queries, CATEGORIES, "query")
     cur.execute("DROP TABLE prof")
 
 
