@@ -279,31 +279,49 @@ def timed_build(cur, system, table=None):
     return time.perf_counter() - t0
 
 
-def insert_rate(host, system, base, base_rows, max_rows, max_seconds):
-    """Single-row autocommit INSERTs of base[base_rows:] into a table whose index holds base[:base_rows]."""
-    conn = connect(host)
-    cur = conn.cursor()
-    table = f"ins_{system.name.replace('-', '_')}"
-    system.create_table(cur, table, base[:base_rows])
-    vectors = base[base_rows:]
-    build = timed_build(cur, system, table)
-    cur.execute(f"PREPARE ins(int, {system.param_type()}) AS INSERT INTO {table} (id, v) VALUES ($1, $2)")
-    literals = [system.literal(v) for v in vectors[:max_rows]]
-    done = 0
-    t0 = time.perf_counter()
-    for i, lit in enumerate(literals):
-        cur.execute("EXECUTE ins(%s, %s)", (base_rows + 1 + i, lit))
-        done += 1
-        if time.perf_counter() - t0 > max_seconds:
+def insert_rates(host, systems, base, base_rows, max_rows, max_seconds, chunk=100):
+    """Single-row autocommit INSERTs of base[base_rows:] into a table per system whose index holds
+    base[:base_rows]. The systems take turns, `chunk` rows each (the first of each round moves
+    along), until each has inserted max_rows or spent max_seconds: all of them see the same
+    machine, where one system after the other saw it minutes apart (the ratios moved 2x so)."""
+    runs = []
+    for system in systems:
+        conn = connect(host)
+        cur = conn.cursor()
+        table = f"ins_{system.name.replace('-', '_')}"
+        system.create_table(cur, table, base[:base_rows], rounds=1)
+        build = timed_build(cur, system, table)
+        cur.execute(f"PREPARE ins(int, {system.param_type()}) AS INSERT INTO {table} (id, v) VALUES ($1, $2)")
+        runs.append({"system": system, "conn": conn, "cur": cur, "table": table, "build": build,
+                     "done": 0, "seconds": 0.0})
+    literals = {r["system"].name: [r["system"].literal(v) for v in base[base_rows:base_rows + max_rows]]
+                for r in runs}
+    turn = 0
+    while True:
+        pending = [r for r in runs if r["done"] < len(literals[r["system"].name]) and r["seconds"] < max_seconds]
+        if not pending:
             break
-    secs = time.perf_counter() - t0
-    count = scalar(cur, f"SELECT count(*) FROM {table}")
-    cur.execute(f"DROP TABLE {table}")
-    conn.close()
-    rate = done / secs
-    log(f"{system.name}: {done} single-row INSERTs into an index of {base_rows} rows: {rate:.0f}/s")
-    return {"index_rows": base_rows, "rows_inserted": done, "seconds": secs, "rows_per_second": rate,
-            "build_seconds_for_base": build, "rows_after": count}
+        for r in pending[turn % len(pending):] + pending[:turn % len(pending)]:
+            lits = literals[r["system"].name][r["done"]:r["done"] + chunk]
+            cur, first = r["cur"], base_rows + 1 + r["done"]
+            t0 = time.perf_counter()
+            for i, lit in enumerate(lits):
+                cur.execute("EXECUTE ins(%s, %s)", (first + i, lit))
+            r["seconds"] += time.perf_counter() - t0
+            r["done"] += len(lits)
+        turn += 1
+    out = {}
+    for r in runs:
+        cur, name = r["cur"], r["system"].name
+        count = scalar(cur, f"SELECT count(*) FROM {r['table']}")
+        cur.execute(f"DROP TABLE {r['table']}")
+        r["conn"].close()
+        rate = r["done"] / r["seconds"]
+        log(f"{name}: {r['done']} single-row INSERTs into an index of {base_rows} rows: {rate:.0f}/s")
+        out[name] = {"index_rows": base_rows, "rows_inserted": r["done"], "seconds": r["seconds"],
+                     "rows_per_second": rate, "build_seconds_for_base": r["build"], "rows_after": count,
+                     "interleaved_with": [o["system"].name for o in runs if o is not r], "chunk_rows": chunk}
+    return out
 
 
 def rss_anon_kb(pid):
@@ -439,6 +457,7 @@ def run_hnswlib(binary, name, base, queries, truth, metric, efs, repeats, build_
 RECALL_THRESHOLDS = (0.99, 0.95, 0.90)
 # The lhv systems (see SqlSystem), each compared with pgvector and hnswlib.
 LHV_SYSTEMS = ("lhv", "lhv-lhvector", "lhv-vector")
+SQL_SYSTEMS = ("lhv", "lhv-lhvector", "pgvector", "lhv-vector")
 
 
 def best_qps(sweep, key="qps", floor=0.99):
@@ -462,9 +481,6 @@ def lhv_variant(host, cur, args, spec, system, base, queries, truth, load, how):
              "build_threads": int(scalar(cur, "SHOW lhv.build_threads")) or clients, "size_bytes": size}
     entry.update(sql_sweep(host, system, [system.literal(q) for q in queries], truth, args.efs, args.repeats,
                            clients))
-    if spec["insert"]:
-        entry["insert"] = insert_rate(host, system, base, spec["insert_base"], args.insert_rows,
-                                      args.insert_seconds)
     cur.execute(f"DROP INDEX {system.table}_v")
     return entry
 
@@ -527,8 +543,6 @@ def bench_dataset(args, spec, host, have_pgvector):
                                   1 + int(scalar(cur, "SHOW max_parallel_maintenance_workers"))),
              "size_bytes": graph_bytes, "lhv_total_bytes_after_build": total_bytes}
     entry.update(sql_sweep(host, lhv, literals, truth, efs, repeats, clients))
-    if spec["insert"]:
-        entry["insert"] = insert_rate(host, lhv, base, spec["insert_base"], args.insert_rows, args.insert_seconds)
     if spec["memory"]:
         entry["memory"] = lhv_memory(host, lhv, literals)
     result["systems"]["lhv"] = entry
@@ -575,8 +589,6 @@ def bench_dataset(args, spec, host, have_pgvector):
         else:
             sub_truth = truth
         entry.update(sql_sweep(host, pgv, [pgv.literal(q) for q in queries], sub_truth, efs, repeats, clients))
-        if spec["insert"]:
-            entry["insert"] = insert_rate(host, pgv, base, spec["insert_base"], args.insert_rows, args.insert_seconds)
         result["systems"]["pgvector"] = entry
         phase["pgvector"] = time.perf_counter() - t0
 
@@ -592,6 +604,17 @@ def bench_dataset(args, spec, host, have_pgvector):
         result["systems"]["lhv-vector"] = e
         cur.execute(f"DROP TABLE {table}")
         phase["lhv-vector"] = time.perf_counter() - t0
+
+    # Single-row INSERTs, every SQL system in turns (see insert_rates)
+    if spec["insert"]:
+        t0 = time.perf_counter()
+        inserting = [SqlSystem(sysname, metric, dim, None) for sysname in SQL_SYSTEMS
+                     if "sweep" in result["systems"].get(sysname, {})
+                     and result["systems"][sysname].get("rows", n) == n]
+        for sysname, rate in insert_rates(host, inserting, base, spec["insert_base"], args.insert_rows,
+                                          args.insert_seconds).items():
+            result["systems"][sysname]["insert"] = rate
+        phase["insert"] = time.perf_counter() - t0
 
     # lhv after a restart: the graph is loaded from its snapshot at first access
     conn.close()
