@@ -106,23 +106,36 @@ class SqlSystem:
         return (f"CREATE INDEX {table}_v ON {table} USING {using} (v {ops}) "
                 f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
 
-    def create_table(self, cur, table, vectors, rounds=3):
-        """Creates `table` (id, v) and loads `vectors` (ids 1..n) with binary COPY; returns the
-        median seconds of `rounds` COPYs into the emptied table, each after a CHECKPOINT, so that
-        no system's COPY pays for a checkpoint of what an earlier phase wrote."""
+    def create_table(self, cur, table):
+        """Creates `table` (id, v), empty."""
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v {self.column_type()} NOT NULL)")
         if self.name == "lhv-lhvector":
             cur.execute(f"ALTER TABLE {table} ALTER COLUMN v SET STORAGE PLAIN")
-        times = []
-        for _ in range(rounds):
-            cur.execute(f"TRUNCATE {table}")
-            cur.execute("CHECKPOINT")
-            t0 = time.perf_counter()
-            copy_vectors(cur, table, vectors, fmt="real[]" if self.name == "lhv" else "vector")
-            times.append(time.perf_counter() - t0)
+
+    def copy(self, cur, table, vectors):
+        """Empties `table`, CHECKPOINTs (so that no COPY pays for checkpointing what an earlier
+        phase wrote) and loads `vectors` (ids 1..n) by binary COPY; returns the COPY's seconds."""
+        cur.execute(f"TRUNCATE {table}")
+        cur.execute("CHECKPOINT")
+        t0 = time.perf_counter()
+        copy_vectors(cur, table, vectors, fmt="real[]" if self.name == "lhv" else "vector")
+        return time.perf_counter() - t0
+
+
+def load_tables(cur, loads, rounds=3):
+    """Creates and fills a table per (system, table, vectors), timing `rounds` COPYs of each, the
+    systems taking turns (single COPYs of about 1 s moved 2x between runs, and a system loaded
+    minutes after another saw another machine); returns the median seconds per table."""
+    for system, table, _ in loads:
+        system.create_table(cur, table)
+    times = {table: [] for _, table, _ in loads}
+    for r in range(rounds):
+        for system, table, vectors in loads[r % len(loads):] + loads[:r % len(loads)]:
+            times[table].append(system.copy(cur, table, vectors))
+    for _, table, _ in loads:
         cur.execute(f"VACUUM ANALYZE {table}")
-        return statistics.median(times)
+    return {table: statistics.median(t) for table, t in times.items()}
 
 
 # ------------------------------------------------------------ SQL clients ---
@@ -289,7 +302,9 @@ def insert_rates(host, systems, base, base_rows, max_rows, max_seconds, chunk=10
         conn = connect(host)
         cur = conn.cursor()
         table = f"ins_{system.name.replace('-', '_')}"
-        system.create_table(cur, table, base[:base_rows], rounds=1)
+        system.create_table(cur, table)
+        system.copy(cur, table, base[:base_rows])
+        cur.execute(f"VACUUM ANALYZE {table}")
         build = timed_build(cur, system, table)
         cur.execute(f"PREPARE ins(int, {system.param_type()}) AS INSERT INTO {table} (id, v) VALUES ($1, $2)")
         runs.append({"system": system, "conn": conn, "cur": cur, "table": table, "build": build,
@@ -517,11 +532,24 @@ def bench_dataset(args, spec, host, have_pgvector):
     cur = conn.cursor()
     source = f"{name.replace('-', '_')}_lhv"
 
-    # lhv
+    # Every SQL system's table, loaded in turns (see load_tables)
     t0 = time.perf_counter()
     lhv = SqlSystem("lhv", metric, dim, source)
-    load = lhv.create_table(cur, source, base)
-    log(f"lhv: loaded {n} rows in {load:.1f} s (binary COPY)")
+    lv = SqlSystem("lhv-lhvector", metric, dim, f"{name.replace('-', '_')}_lhvector")
+    pgv = SqlSystem("pgvector", metric, dim, f"{name.replace('-', '_')}_pgv")
+    pg_rows = spec.get("pgvector_rows") or n
+    with_pgvector = have_pgvector and spec.get("pgvector_rows") != 0
+    loads = [(lhv, lhv.table, base), (lv, lv.table, base)]
+    if with_pgvector:
+        loads.append((pgv, pgv.table, base[:pg_rows]))
+    load_seconds = load_tables(cur, loads)
+    for system, table, vectors in loads:
+        log(f"{system.name}: loaded {len(vectors)} rows in {load_seconds[table]:.1f} s (binary COPY, median of 3)")
+    phase["load"] = time.perf_counter() - t0
+
+    # lhv
+    t0 = time.perf_counter()
+    load = load_seconds[lhv.table]
     build = timed_build(cur, lhv)
     cur.execute("SELECT graph_bytes, total_bytes FROM lhv_memory")
     graph_bytes, total_bytes = cur.fetchone()
@@ -550,10 +578,8 @@ def bench_dataset(args, spec, host, have_pgvector):
 
     # lhv on its own type
     t0 = time.perf_counter()
-    lv = SqlSystem("lhv-lhvector", metric, dim, f"{name.replace('-', '_')}_lhvector")
-    load = lv.create_table(cur, lv.table, base)
-    log(f"lhv-lhvector: loaded {n} rows in {load:.1f} s (binary COPY)")
-    result["systems"]["lhv-lhvector"] = lhv_variant(host, cur, args, spec, lv, base, queries, truth, load,
+    result["systems"]["lhv-lhvector"] = lhv_variant(host, cur, args, spec, lv, base, queries, truth,
+                                                    load_seconds[lv.table],
                                                     "lhv on lhvector (STORAGE PLAIN) through SQL (PREPARE/EXECUTE)")
     cur.execute(f"DROP TABLE {lv.table}")
     phase["lhv-lhvector"] = time.perf_counter() - t0
@@ -569,11 +595,7 @@ def bench_dataset(args, spec, host, have_pgvector):
             result["systems"][skipped] = {"skipped": spec["pgvector_note"]}
     else:
         t0 = time.perf_counter()
-        table = f"{name.replace('-', '_')}_pgv"
-        pgv = SqlSystem("pgvector", metric, dim, table)
-        rows = spec.get("pgvector_rows") or n
-        load = pgv.create_table(cur, table, base[:rows])
-        log(f"pgvector: loaded {rows} rows in {load:.1f} s (binary COPY)")
+        table, rows, load = pgv.table, pg_rows, load_seconds[pgv.table]
         cur.execute("SHOW max_parallel_maintenance_workers")
         workers = cur.fetchone()[0]
         build = timed_build(cur, pgv)
