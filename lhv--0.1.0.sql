@@ -487,8 +487,28 @@ CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector anyarray, metadat
     AS 'MODULE_PATHNAME', 'lhv_named_add'
     LANGUAGE C VOLATILE;
 
--- The same with the vector as an array literal ('{1,2,3}').
+-- The same with the vector as text: an array literal ('{1,2,3}') or
+-- pgvector's and lhvector's format ('[1,2,3]').
+CREATE FUNCTION @extschema@.lhv_vector_from_text(vector text)
+    RETURNS real[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT CASE WHEN pg_catalog.ltrim($1, E' \t\n\r\v\f') LIKE '[%' THEN $1::@extschema@.lhvector::real[] ELSE $1::real[] END;
+$fn$;
+COMMENT ON FUNCTION @extschema@.lhv_vector_from_text(text) IS
+    'internal: a vector that lhv_add or lhv_search got as text, {1,2,3} or [1,2,3]';
+
 CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector text, metadata jsonb DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT @extschema@.lhv_add($1, $2, @extschema@.lhv_vector_from_text($3), $4);
+$fn$;
+
+-- The same with the vector as an lhvector.
+CREATE FUNCTION @extschema@.lhv_add(name text, id text, vector @extschema@.lhvector, metadata jsonb DEFAULT NULL)
     RETURNS boolean
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -532,8 +552,18 @@ CREATE FUNCTION @extschema@.lhv_search(name text, query anyarray, k integer DEFA
     AS 'MODULE_PATHNAME', 'lhv_named_search'
     LANGUAGE C STABLE;
 
--- The same with the query as an array literal ('{1,2,3}').
+-- The same with the query as text: '{1,2,3}' or '[1,2,3]'.
 CREATE FUNCTION @extschema@.lhv_search(name text, query text, k integer DEFAULT 10,
+                                       ef_search integer DEFAULT NULL)
+    RETURNS TABLE(id text, distance double precision, metadata jsonb)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT * FROM @extschema@.lhv_search($1, @extschema@.lhv_vector_from_text($2), $3, $4);
+$fn$;
+
+-- The same with the query as an lhvector.
+CREATE FUNCTION @extschema@.lhv_search(name text, query @extschema@.lhvector, k integer DEFAULT 10,
                                        ef_search integer DEFAULT NULL)
     RETURNS TABLE(id text, distance double precision, metadata jsonb)
     LANGUAGE sql STABLE

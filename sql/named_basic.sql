@@ -159,6 +159,22 @@ SELECT lhv_create(repeat('n', 63), 1);
 SELECT lhv_create('a_pkey', 1);
 SELECT name FROM lhv_list() ORDER BY name COLLATE "C";
 
+-- Vectors and queries as lhvector values, or as text in pgvector's format
+-- ('[1,2,3]', which lhvector reads) as well as array literals ('{1,2,3}').
+SELECT lhv_add('docs', 'typed', '[0.3,7,0.1]'::lhvector);
+SELECT lhv_add('docs', 'bracketed', E' \n[9, 0.2, 5]', '{"f": "brackets"}');
+SELECT id, distance, metadata FROM lhv_search('docs', '[0.3,7,0.1]'::lhvector, 1);
+SELECT id, distance, metadata FROM lhv_search('docs', '  [9,0.2,5]', 1);
+SELECT id FROM lhv_search('docs', '{9,0.2,5}', 1) ORDER BY id;
+SELECT vector FROM lhv_get('docs', 'bracketed');
+SELECT lhv_delete('docs', 'typed'), lhv_delete('docs', 'bracketed');
+\set VERBOSITY terse
+SELECT lhv_add('docs', 'bad', '[1,2]'::lhvector);
+SELECT lhv_add('docs', 'bad', '[1,a,2]');
+SELECT lhv_search('docs', '[1,2,3', 1);
+\set VERBOSITY default
+SELECT count(*) FROM lhv_data.docs WHERE id = 'bad';
+
 -- Drop: the table and the catalog row go; the name is free again.
 SELECT lhv_drop('Docs');
 SELECT lhv_drop(repeat('n', 63));
