@@ -346,8 +346,9 @@ CREATE OPERATOR CLASS lhvector_ops DEFAULT FOR TYPE lhvector USING hash AS
 -- ==== Named indexes ====
 -- The API of a small vector service: named indexes with string ids, a vector
 -- and optional JSON metadata per id. A named index is an ordinary table
--- lhv_data."<name>" (id text PRIMARY KEY, embedding real[], metadata jsonb)
--- with an lhv index on embedding, owned by the role that created it, plus a
+-- lhv_data."<name>" (id text PRIMARY KEY, embedding real[], metadata jsonb;
+-- embedding never compressed: STORAGE PLAIN up to 1,900 dimensions, EXTERNAL
+-- above) with an lhv index on embedding, owned by the role that created it, plus a
 -- row in the catalog table lhv_named_indexes. So transactions, savepoints,
 -- privileges (GRANT on the table), WAL, replication and pg_dump are
 -- PostgreSQL's own.

@@ -70,6 +70,9 @@ def add_sweep(conn, base, batch):
             copy.write_row((i // batch, str(i), literal(row)))
     conn.execute("CREATE INDEX ON bench_stage (n)")
     conn.execute("CREATE TABLE bench_plain (id text PRIMARY KEY, embedding real[] NOT NULL, metadata jsonb)")
+    # As lhv_create makes a named index's table (named.h: LHV_NAMED_PLAIN_DIMENSION_MAX).
+    storage = "PLAIN" if base.shape[1] <= 1900 else "EXTERNAL"
+    conn.execute(f"ALTER TABLE bench_plain ALTER COLUMN embedding SET STORAGE {storage}")
     conn.execute("CREATE INDEX ON bench_plain USING lhv (embedding lhv_l2_ops) WITH (m = 16, ef_construction = 64)")
     index = hnswlib.Index(space="l2", dim=base.shape[1])
     index.init_index(max_elements=len(base), M=16, ef_construction=64, random_seed=100)

@@ -175,6 +175,23 @@ SELECT lhv_search('docs', '[1,2,3', 1);
 \set VERBOSITY default
 SELECT count(*) FROM lhv_data.docs WHERE id = 'bad';
 
+-- The embedding column is never compressed: PLAIN (in the heap row) up to
+-- 1,900 dimensions, EXTERNAL above. A 1,900-d row with a long id and large
+-- metadata still fits a page: those move to TOAST.
+SELECT lhv_create('plain_1900', 1900), lhv_create('external_1901', 1901);
+SELECT c.relname, a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.relnamespace = 'lhv_data'::regnamespace AND a.attname = 'embedding'
+  AND c.relname IN ('docs', 'plain_1900', 'external_1901') ORDER BY c.relname;
+SELECT lhv_add('plain_1900', repeat('long id ', 500),
+               array_fill(0.5::real, ARRAY[1900]),
+               (SELECT jsonb_object_agg('key' || i, md5(i::text) || md5((i + 1)::text) || md5((i + 2)::text))
+                FROM generate_series(1, 200) i));
+SELECT lhv_add('external_1901', 'one', array_fill(0.5::real, ARRAY[1901]));
+SELECT length(s.id) AS id_length, s.distance, length(s.metadata::text) AS metadata_length
+FROM lhv_search('plain_1900', array_fill(0.5::real, ARRAY[1900]), 1) s;
+SELECT id, distance FROM lhv_search('external_1901', array_fill(0.5::real, ARRAY[1901]), 1);
+SELECT lhv_drop('plain_1900'), lhv_drop('external_1901');
+
 -- Drop: the table and the catalog row go; the name is free again.
 SELECT lhv_drop('Docs');
 SELECT lhv_drop(repeat('n', 63));

@@ -33,6 +33,13 @@ extern "C" {
 #define LHV_NAMED_EF_SEARCH_DEFAULT 20
 #define LHV_NAMED_EF_CONSTRUCTION_DEFAULT LHV_EF_CONSTRUCTION_DEFAULT
 
+// The embedding column is never compressed: vectors barely compress, and a
+// compressed one is decompressed for every row a search returns. Up to this
+// dimension it is STORAGE PLAIN, kept in its heap row (a 1,900-d vector is
+// 7.6 kB, and the id and metadata can still move to TOAST, so a row fits a
+// page); above it, EXTERNAL: out of line, uncompressed.
+#define LHV_NAMED_PLAIN_DIMENSION_MAX 1900
+
 // A named index's parameters, as lhv_create and lhv_import take them.
 struct LhvNamedSpec {
     const char* name;

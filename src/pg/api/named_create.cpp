@@ -203,6 +203,10 @@ void lhv_named_create(Oid ext_schema, const LhvNamedSpec* spec, LhvNamedFill fil
                      " metadata jsonb)",
                      table, hash, hash, hash, spec->dimension);
     lhv_named_spi(sql.data, SPI_OK_UTILITY);
+    resetStringInfo(&sql);
+    appendStringInfo(&sql, "ALTER TABLE " LHV_NAMED_DATA_SCHEMA ".%s ALTER COLUMN embedding SET STORAGE %s", table,
+                     spec->dimension <= LHV_NAMED_PLAIN_DIMENSION_MAX ? "PLAIN" : "EXTERNAL");
+    lhv_named_spi(sql.data, SPI_OK_UTILITY);
 
     // Rows go in before the index exists (lhv_import: the index build then
     // takes over their graph instead of building one).
