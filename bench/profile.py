@@ -81,8 +81,11 @@ INSERT_CATEGORIES = [
                                 "log_heap", "XactLog")),
     ("heap and primary key insert", ("heap_insert", "RelationGetBufferForTuple", "_bt_", "btinsert", "PageAddItem",
                                      "heap_prepare_insert", "ExecInsertIndexTuples", "toast_", "heap_form_tuple",
-                                     "mdextend", "smgrextend", "ReadBuffer", "hash_search_with_hash_value",
-                                     "LockBuffer", "PinBuffer", "UnpinBuffer")),
+                                     "mdextend", "smgrextend")),
+    # pgvector's graph lives in shared buffers: most of these are its reads of it.
+    ("shared buffers (lookups, pins, content locks)",
+     ("ReadBuffer", "hash_search_with_hash_value", "BufTableLookup", "LockBuffer", "PinBuffer", "UnpinBuffer",
+      "ReleaseBuffer", "LWLockAcquire", "LWLockRelease", "MarkBufferDirty")),
     ("input (the EXECUTE's literal and the vector)",
      ("lhvector_in", "array_in", "float4in", "strtof", "vector_in", "core_yylex", "lhv_parse", "ReadArray",
       "____strtof", "round_and_return", "str_to_mpn", "mpn_", "lhvector_apply_typmod", "lhvector_from")),
