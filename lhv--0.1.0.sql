@@ -343,6 +343,40 @@ CREATE OPERATOR CLASS lhvector_ops DEFAULT FOR TYPE lhvector USING hash AS
     FUNCTION 1 lhvector_hash(lhvector),
     FUNCTION 2 lhvector_hash_extended(lhvector, bigint);
 
+-- What pgvector users compute besides distances (lhvector_math.cpp): the
+-- norm, L2 normalisation, element-wise + and -, and sum() and avg()
+-- (centroids), whose double precision[] state {count, sums...} combines
+-- across parallel workers.
+CREATE FUNCTION lhvector_norm(lhvector) RETURNS float8
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_norm(lhvector) IS 'Euclidean norm';
+CREATE FUNCTION lhvector_normalize(lhvector) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lhvector_normalize(lhvector) IS 'the vector scaled to norm 1 (a zero vector stays zero)';
+CREATE FUNCTION lhvector_add(lhvector, lhvector) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_subtract(lhvector, lhvector) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR + (LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_add, COMMUTATOR = '+');
+CREATE OPERATOR - (LEFTARG = lhvector, RIGHTARG = lhvector, FUNCTION = lhvector_subtract);
+
+CREATE FUNCTION lhvector_accumulate(double precision[], lhvector) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_combine(double precision[], double precision[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_sum_final(double precision[]) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lhvector_avg_final(double precision[]) RETURNS lhvector
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE sum(lhvector) (
+    SFUNC = lhvector_accumulate, STYPE = double precision[], INITCOND = '{0}',
+    FINALFUNC = lhvector_sum_final, COMBINEFUNC = lhvector_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE avg(lhvector) (
+    SFUNC = lhvector_accumulate, STYPE = double precision[], INITCOND = '{0}',
+    FINALFUNC = lhvector_avg_final, COMBINEFUNC = lhvector_combine, PARALLEL = SAFE
+);
+
 -- ==== Named indexes ====
 -- The API of a small vector service: named indexes with string ids, a vector
 -- and optional JSON metadata per id. A named index is an ordinary table

@@ -264,6 +264,47 @@ SELECT pg_temp.try($$INSERT INTO unique_vectors VALUES ('[-0,1]'), ('[0,1]')$$);
 SELECT v FROM unique_vectors WHERE v = '[2,1]';
 DROP TABLE unique_vectors;
 
+-- ---- Norm, normalisation, + and -, sum() and avg() ----
+SELECT lhvector_norm('[3,4]') AS norm_5, lhvector_normalize('[3,4]') AS unit,
+       lhvector_normalize('[0,0]') AS zero_stays_zero, lhvector_norm(lhvector_normalize('[1,2,3,4,5]')) AS norm_1,
+       '[1,2]'::lhvector + '[3,4.5]' AS plus, '[1,2]'::lhvector - '[3,5]' AS minus;
+SELECT pg_temp.try($$SELECT '[1,2]'::lhvector + '[1]'$$);
+SELECT pg_temp.try($$SELECT '[3e38]'::lhvector + '[3e38]'$$);
+SELECT pg_temp.try($$SELECT '[-3e38]'::lhvector - '[3e38]'$$);
+-- avg() is the centroid, sum() the sum, component by component: the same as
+-- summing each component in double precision over the rows.
+CREATE TEMP TABLE same_dim AS SELECT i, a FROM pairs WHERE array_length(a, 1) = 98;
+SELECT count(*) AS rows,
+       (SELECT max(abs(c.x - e.x)) FROM unnest((SELECT avg(a::lhvector)::real[] FROM same_dim)) WITH ORDINALITY c(x, k)
+        JOIN (SELECT k, avg(a[k]::float8)::real AS x FROM same_dim, generate_subscripts(a, 1) k GROUP BY k) e
+        USING (k)) AS avg_max_difference,
+       (SELECT max(abs(c.x - e.x)) FROM unnest((SELECT sum(a::lhvector)::real[] FROM same_dim)) WITH ORDINALITY c(x, k)
+        JOIN (SELECT k, sum(a[k]::float8)::real AS x FROM same_dim, generate_subscripts(a, 1) k GROUP BY k) e
+        USING (k)) AS sum_max_difference
+FROM same_dim;
+SELECT avg(v), sum(v) FROM (VALUES ('[1,2]'::lhvector), ('[3,6]'), (NULL)) s(v);
+SELECT avg(v) IS NULL AS avg_of_nothing, sum(v) IS NULL AS sum_of_nothing FROM (SELECT '[1]'::lhvector WHERE false) s(v);
+SELECT pg_temp.try($$SELECT avg(v) FROM (VALUES ('[1,2]'::lhvector), ('[1,2,3]')) s(v)$$);
+SELECT pg_temp.try($$SELECT sum(v) FROM (VALUES ('[3e38]'::lhvector), ('[3e38]')) s(v)$$);
+-- Grouped, and in parallel: partial states combine to the same centroids.
+CREATE TABLE centroids_src AS
+SELECT i % 4 AS g, ARRAY[i % 7, i % 11, (i * 37) % 101]::lhvector(3) AS v FROM generate_series(1, 20000) i;
+ANALYZE centroids_src;
+CREATE TEMP TABLE serial_centroids AS SELECT g, avg(v) AS c, sum(v) AS s FROM centroids_src GROUP BY g;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT avg(v) FROM centroids_src;
+SELECT (SELECT avg(v) FROM centroids_src) = (SELECT avg(v) FROM (SELECT v FROM centroids_src OFFSET 0) s) AS parallel_avg_same,
+       (SELECT sum(v) FROM centroids_src) AS parallel_sum;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+SELECT g, c, s FROM serial_centroids ORDER BY g;
+DROP TABLE centroids_src;
+
 -- ---- Storage ----
 -- STORAGE EXTERNAL by default (see README.md): any dimension can be stored.
 -- A column set to PLAIN (cheaper, for up to about 2,000 dimensions) keeps
