@@ -286,6 +286,13 @@ SELECT avg(v), sum(v) FROM (VALUES ('[1,2]'::lhvector), ('[3,6]'), (NULL)) s(v);
 SELECT avg(v) IS NULL AS avg_of_nothing, sum(v) IS NULL AS sum_of_nothing FROM (SELECT '[1]'::lhvector WHERE false) s(v);
 SELECT pg_temp.try($$SELECT avg(v) FROM (VALUES ('[1,2]'::lhvector), ('[1,2,3]')) s(v)$$);
 SELECT pg_temp.try($$SELECT sum(v) FROM (VALUES ('[3e38]'::lhvector), ('[3e38]')) s(v)$$);
+-- The state functions can be called directly: a malformed state is 22023.
+SELECT pg_temp.try($$SELECT lhvector_accumulate('{}', '[1]')$$);
+SELECT pg_temp.try($$SELECT lhvector_avg_final('{0,1}')$$);
+SELECT pg_temp.try($$SELECT lhvector_accumulate('{1,NULL}', '[1]')$$);
+SELECT pg_temp.try($$SELECT lhvector_sum_final(array_fill(1::float8, ARRAY[16002]))$$);
+SELECT pg_temp.try($$SELECT lhvector_combine('{1,2}', '{1,2,3}')$$);
+SELECT lhvector_accumulate('{1,1}', '[2]') AS accumulated, lhvector_avg_final('{2,3}') AS averaged;
 -- Grouped, and in parallel: partial states combine to the same centroids.
 CREATE TABLE centroids_src AS
 SELECT i % 4 AS g, ARRAY[i % 7, i % 11, (i * 37) % 101]::lhvector(3) AS v FROM generate_series(1, 20000) i;

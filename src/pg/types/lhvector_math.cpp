@@ -47,14 +47,23 @@ float result_component(double value)
     return result;
 }
 
-// The aggregate state {count, sum of component 1, ...}, checked.
+// The aggregate state {count, sum of component 1, ...}, checked (the
+// functions can be called directly, with any array): 22023 if malformed.
 ArrayType* state_array(Datum datum, int* dim, float8** values)
 {
     ArrayType* state = DatumGetArrayTypeP(datum);
-    if (ARR_NDIM(state) != 1 || ARR_ELEMTYPE(state) != FLOAT8OID || ARR_HASNULL(state) || ARR_DIMS(state)[0] < 1)
-        elog(ERROR, "lhvector aggregate: malformed state");
-    *dim = ARR_DIMS(state)[0] - 1;
-    *values = reinterpret_cast<float8*>(ARR_DATA_PTR(state));
+    bool well_formed = ARR_NDIM(state) == 1 && ARR_ELEMTYPE(state) == FLOAT8OID && !ARR_HASNULL(state) &&
+                       ARR_DIMS(state)[0] >= 1 && ARR_DIMS(state)[0] - 1 <= LHVECTOR_MAX_DIM;
+    if (well_formed) {
+        *dim = ARR_DIMS(state)[0] - 1;
+        *values = reinterpret_cast<float8*>(ARR_DATA_PTR(state));
+        // No vector yet: {0}; otherwise a count of at least one.
+        well_formed = *dim == 0 ? (*values)[0] == 0.0 : (*values)[0] >= 1.0;
+    }
+    if (!well_formed)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("malformed lhvector aggregate state"),
+                        errdetail("Expected {0}, or {count, sum 1, ..., sum n} with count >= 1.")));
     return state;
 }
 
