@@ -295,8 +295,8 @@ def timed_build(cur, system, table=None):
 def insert_rates(host, systems, base, base_rows, max_rows, max_seconds, chunk=100):
     """Single-row autocommit INSERTs of base[base_rows:] into a table per system whose index holds
     base[:base_rows]. The systems take turns, `chunk` rows each (the first of each round moves
-    along), until each has inserted max_rows or spent max_seconds: all of them see the same
-    machine, where one system after the other saw it minutes apart (the ratios moved 2x so)."""
+    along), until each has inserted max_rows or spent max_seconds, so that all of them see the
+    same machine (measured one after the other, minutes apart, the ratios moved 2x between runs)."""
     runs = []
     for system in systems:
         conn = connect(host)
@@ -485,8 +485,8 @@ def best_qps(sweep, key="qps", floor=0.99):
 
 # --------------------------------------------------------------- data set ---
 
-def lhv_variant(host, cur, args, spec, system, base, queries, truth, load, how):
-    """Build, sweep and INSERT rate of lhv on an already loaded table (lhvector or pgvector's vector)."""
+def lhv_variant(host, cur, args, system, queries, truth, load, how):
+    """Build and sweep of lhv on an already loaded table (lhvector or pgvector's vector)."""
     clients = os.cpu_count()
     build = timed_build(cur, system)
     size = int(scalar(cur, 'SELECT graph_bytes FROM lhv_indexes WHERE "index" = %s::regclass',
@@ -578,7 +578,7 @@ def bench_dataset(args, spec, host, have_pgvector):
 
     # lhv on its own type
     t0 = time.perf_counter()
-    result["systems"]["lhv-lhvector"] = lhv_variant(host, cur, args, spec, lv, base, queries, truth,
+    result["systems"]["lhv-lhvector"] = lhv_variant(host, cur, args, lv, queries, truth,
                                                     load_seconds[lv.table],
                                                     "lhv on lhvector (STORAGE PLAIN) through SQL (PREPARE/EXECUTE)")
     cur.execute(f"DROP TABLE {lv.table}")
@@ -618,7 +618,7 @@ def bench_dataset(args, spec, host, have_pgvector):
         t0 = time.perf_counter()
         cur.execute(f"DROP INDEX {table}_v")
         lpv = SqlSystem("lhv-vector", metric, dim, table)
-        e = lhv_variant(host, cur, args, spec, lpv, base, queries, sub_truth, load,
+        e = lhv_variant(host, cur, args, lpv, queries, sub_truth, load,
                         "lhv on pgvector's vector (lhv_pgvector) through SQL (PREPARE/EXECUTE)")
         e["rows"] = rows
         if rows != n:
