@@ -46,14 +46,16 @@ shared_preload_libraries = 'lhv'
 CONF
 chmod a+r "$work/lhv.conf"
 
-as_pg "$pg_regress" \
+# From the work directory: pg_regress and the server's programs cannot enter
+# a clone closed to postgres, and would say so (every path here is absolute).
+(cd "$work" && as_pg "$pg_regress" \
   --temp-instance="$work/instance" \
   --temp-config="$work/lhv.conf" \
   --bindir="$bindir" \
   --inputdir="$work/input" \
   --outputdir="$work" \
   --load-extension=lhv \
-  "${tests[@]}"
+  "${tests[@]}")
 status=$?
 # Tests that need something optional (lhv_pgvector needs pgvector) say so in
 # their output when they skip: repeat it here, where it is seen.
