@@ -41,6 +41,11 @@ struct LhvectorValue {
 // A zeroed value of `dim` components (dim already checked), palloc'd.
 LhvectorValue* lhvector_alloc(int dim);
 
+// A zeroed one-dimensional array of `count` elements of a fixed-size type,
+// no NULLs, palloc'd (lhvector_casts.cpp): casts' results, aggregate states.
+struct ArrayType;
+ArrayType* lhvector_new_array(Oid element_type, int element_size, int count);
+
 // Raises 22000 unless 1 <= dim <= LHVECTOR_MAX_DIM.
 void lhvector_check_dimension(int dim);
 

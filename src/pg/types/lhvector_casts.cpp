@@ -66,9 +66,9 @@ float double_to_real(double value, int position)
                         errmsg("value out of range: underflow")));
     return result;
 }
+}  // namespace
 
-// A one-dimensional array of `count` elements of a fixed-size type, no NULLs.
-ArrayType* new_array(Oid element_type, int element_size, int count)
+ArrayType* lhvector_new_array(Oid element_type, int element_size, int count)
 {
     Size bytes = ARR_OVERHEAD_NONULLS(1) + Size(element_size) * Size(count);
     ArrayType* array = static_cast<ArrayType*>(palloc0(bytes));
@@ -80,8 +80,6 @@ ArrayType* new_array(Oid element_type, int element_size, int count)
     ARR_LBOUND(array)[0] = 1;
     return array;
 }
-
-}  // namespace
 
 extern "C" {
 
@@ -146,7 +144,7 @@ Datum lhvector_from_numeric_array(PG_FUNCTION_ARGS)
 Datum lhvector_to_real_array(PG_FUNCTION_ARGS)
 {
     const LhvectorValue* value = PG_GETARG_LHVECTOR(0);
-    ArrayType* array = new_array(FLOAT4OID, sizeof(float), value->dim);
+    ArrayType* array = lhvector_new_array(FLOAT4OID, sizeof(float), value->dim);
     memcpy(ARR_DATA_PTR(array), value->x, sizeof(float) * Size(value->dim));
     PG_RETURN_ARRAYTYPE_P(array);
 }
@@ -154,7 +152,7 @@ Datum lhvector_to_real_array(PG_FUNCTION_ARGS)
 Datum lhvector_to_double_array(PG_FUNCTION_ARGS)
 {
     const LhvectorValue* value = PG_GETARG_LHVECTOR(0);
-    ArrayType* array = new_array(FLOAT8OID, sizeof(double), value->dim);
+    ArrayType* array = lhvector_new_array(FLOAT8OID, sizeof(double), value->dim);
     double* out = reinterpret_cast<double*>(ARR_DATA_PTR(array));
     for (int i = 0; i < value->dim; i++)
         out[i] = value->x[i];
@@ -165,7 +163,7 @@ Datum lhvector_to_double_array(PG_FUNCTION_ARGS)
 Datum lhvector_to_integer_array(PG_FUNCTION_ARGS)
 {
     const LhvectorValue* value = PG_GETARG_LHVECTOR(0);
-    ArrayType* array = new_array(INT4OID, sizeof(int32), value->dim);
+    ArrayType* array = lhvector_new_array(INT4OID, sizeof(int32), value->dim);
     int32* out = reinterpret_cast<int32*>(ARR_DATA_PTR(array));
     for (int i = 0; i < value->dim; i++) {
         float rounded = std::rint(value->x[i]);

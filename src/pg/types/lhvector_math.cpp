@@ -69,14 +69,7 @@ ArrayType* state_array(Datum datum, int* dim, float8** values)
 
 ArrayType* new_state(int dim, float8** values)
 {
-    Size bytes = ARR_OVERHEAD_NONULLS(1) + sizeof(float8) * Size(dim + 1);
-    ArrayType* state = static_cast<ArrayType*>(palloc0(bytes));
-    SET_VARSIZE(state, bytes);
-    state->ndim = 1;
-    state->dataoffset = 0;
-    state->elemtype = FLOAT8OID;
-    ARR_DIMS(state)[0] = dim + 1;
-    ARR_LBOUND(state)[0] = 1;
+    ArrayType* state = lhvector_new_array(FLOAT8OID, sizeof(float8), dim + 1);
     *values = reinterpret_cast<float8*>(ARR_DATA_PTR(state));
     return state;
 }
@@ -90,6 +83,25 @@ LhvectorValue* state_to_lhvector(const float8* values, int dim, double divisor)
     return result;
 }
 
+// The Euclidean norm, summed in double precision.
+double norm_of(const LhvectorValue* v)
+{
+    return std::sqrt(lhv::exact_kernels().dot(v->x, v->x, size_t(v->dim)));
+}
+
+// op applied to the two arguments' components, in double precision.
+template <typename Op>
+Datum elementwise(FunctionCallInfo fcinfo, Op op)
+{
+    LhvectorValue* a = PG_GETARG_LHVECTOR(0);
+    LhvectorValue* b = PG_GETARG_LHVECTOR(1);
+    check_same_dimension(a, b);
+    LhvectorValue* result = lhvector_alloc(a->dim);
+    for (int i = 0; i < a->dim; i++)
+        result->x[i] = result_component(op(double(a->x[i]), double(b->x[i])));
+    PG_RETURN_POINTER(result);
+}
+
 }  // namespace
 
 extern "C" {
@@ -97,8 +109,7 @@ extern "C" {
 // The Euclidean norm, in double precision.
 Datum lhvector_norm(PG_FUNCTION_ARGS)
 {
-    LhvectorValue* v = PG_GETARG_LHVECTOR(0);
-    PG_RETURN_FLOAT8(std::sqrt(lhv::exact_kernels().dot(v->x, v->x, size_t(v->dim))));
+    PG_RETURN_FLOAT8(norm_of(PG_GETARG_LHVECTOR(0)));
 }
 
 // The vector scaled to norm 1; a zero vector stays zero (as pgvector's
@@ -106,7 +117,7 @@ Datum lhvector_norm(PG_FUNCTION_ARGS)
 Datum lhvector_normalize(PG_FUNCTION_ARGS)
 {
     LhvectorValue* v = PG_GETARG_LHVECTOR(0);
-    double norm = std::sqrt(lhv::exact_kernels().dot(v->x, v->x, size_t(v->dim)));
+    double norm = norm_of(v);
     LhvectorValue* result = lhvector_alloc(v->dim);
     if (norm > 0.0)
         for (int i = 0; i < v->dim; i++)
@@ -116,24 +127,12 @@ Datum lhvector_normalize(PG_FUNCTION_ARGS)
 
 Datum lhvector_add(PG_FUNCTION_ARGS)
 {
-    LhvectorValue* a = PG_GETARG_LHVECTOR(0);
-    LhvectorValue* b = PG_GETARG_LHVECTOR(1);
-    check_same_dimension(a, b);
-    LhvectorValue* result = lhvector_alloc(a->dim);
-    for (int i = 0; i < a->dim; i++)
-        result->x[i] = result_component(double(a->x[i]) + double(b->x[i]));
-    PG_RETURN_POINTER(result);
+    return elementwise(fcinfo, [](double a, double b) { return a + b; });
 }
 
 Datum lhvector_subtract(PG_FUNCTION_ARGS)
 {
-    LhvectorValue* a = PG_GETARG_LHVECTOR(0);
-    LhvectorValue* b = PG_GETARG_LHVECTOR(1);
-    check_same_dimension(a, b);
-    LhvectorValue* result = lhvector_alloc(a->dim);
-    for (int i = 0; i < a->dim; i++)
-        result->x[i] = result_component(double(a->x[i]) - double(b->x[i]));
-    PG_RETURN_POINTER(result);
+    return elementwise(fcinfo, [](double a, double b) { return a - b; });
 }
 
 // sum()/avg() transition: adds a vector to the state ({0} before the first).
