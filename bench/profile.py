@@ -23,7 +23,7 @@ vector (pgvector's type, lhv_pgvector's lhv_vector_l2_ops) and
 pgvector (pgvector's type and its own hnsw index, for comparison).
 
 Usage: python3 bench/profile.py --host SOCKET_DIR [--type lhvector] [--rows N]
-       [--queries N] [--ef 40] [--perf] [--insert N]
+       [--queries N] [--ef 40] [--perf [--inclusive F1,F2]] [--insert N]
 """
 import argparse
 import os
@@ -136,10 +136,27 @@ def breakdown(data, per_query_us, categories=CATEGORIES, unit="query"):
         print(f"  {pct:5.2f}%  {dso:24.24s} {symbol}")
 
 
-def sample(pid, statements, categories, unit):
-    """Runs statements() under `perf record` of the backend and prints its CPU per item, split."""
+def inclusive_shares(data, functions, per_item_us, unit):
+    """For each function, the share of samples with it on the stack (perf's "children")."""
+    out = subprocess.run(["perf", "report", "-i", data, "--children", "--stdio", "--sort", "symbol",
+                          "-g", "none", "--percent-limit", "0", "--field-separator", "\t"],
+                         capture_output=True, text=True).stdout
+    print(f"\nwith callees (samples whose call chain holds the function), us per {unit}:")
+    for name in functions:
+        share = 0.0
+        for line in out.splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and not line.startswith("#") and parts[2].strip().endswith(name):
+                share = max(share, float(parts[0].strip().rstrip("%")))
+        print(f"  {name}: {share:.1f}% ({per_item_us * share / 100:.1f} us)")
+
+
+def sample(pid, statements, categories, unit, inclusive=()):
+    """Runs statements() under `perf record` of the backend and prints its CPU per item, split;
+    with `inclusive` function names, also their shares with callees (call graphs recorded)."""
     perf_data = "/tmp/lhv-prof.data"
-    perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-o", perf_data, "-p", str(pid)],
+    graph = ["-g"] if inclusive else []
+    perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", *graph, "-o", perf_data, "-p", str(pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     t0, c0 = time.perf_counter(), cpu_ns(pid)
@@ -150,6 +167,8 @@ def sample(pid, statements, categories, unit):
     perf.wait()
     print(f"while sampled: {1e6 * wall:.0f} us wall per {unit}, of which the backend ran {cpu:.0f} us")
     breakdown(perf_data, cpu, categories, unit)
+    if inclusive:
+        inclusive_shares(perf_data, inclusive, cpu, unit)
     os.unlink(perf_data)
 
 
@@ -167,9 +186,12 @@ def main():
     p.add_argument("--ef", type=int, default=40)
     p.add_argument("--passes", type=int, default=2, help="floor and knn passes (the best is printed)")
     p.add_argument("--perf", action="store_true")
+    p.add_argument("--inclusive", default="", metavar="F1,F2",
+                   help="with --perf: record call graphs and print each function's share with its callees")
     p.add_argument("--insert", type=int, default=0, metavar="N",
                    help="profile N single-row INSERTs instead of queries")
     a = p.parse_args()
+    inclusive = [f for f in a.inclusive.split(",") if f]
     column, storage, extensions, index, ef_setting = TYPES[a.type]
     train, test, _, _ = datasets.fashion_mnist()
     rows = min(a.rows, 50000) if a.insert else a.rows
@@ -200,7 +222,7 @@ def main():
             return len(lits)
 
         if a.perf:
-            sample(pid, inserts, INSERT_CATEGORIES, "row")
+            sample(pid, inserts, INSERT_CATEGORIES, "row", inclusive)
         else:
             t0 = time.perf_counter()
             inserts()
@@ -229,7 +251,7 @@ def main():
                 cur.fetchall()
             return len(lits)
 
-        sample(pid, queries, CATEGORIES, "query")
+        sample(pid, queries, CATEGORIES, "query", inclusive)
     cur.execute("DROP TABLE prof")
 
 
